@@ -1,0 +1,1 @@
+"""The Telegram bot: configuration, wiring, the web server and the alert pipeline."""

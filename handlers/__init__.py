@@ -1,0 +1,1 @@
+"""Telegram routers, one per feature."""
