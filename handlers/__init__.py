@@ -1,1 +1,1 @@
-"""Telegram routers, one per feature."""
+"""Telegram routers, one per feature, built by factory functions."""

@@ -1,0 +1,22 @@
+"""Assembly of the feature routers and middlewares onto a dispatcher."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher, Router
+
+from handlers.errors import make_errors_router
+from handlers.i18n import PoI18n
+from handlers.middlewares import LanguageMiddleware
+
+
+def make_root_router() -> Router:
+    """Build every feature router under one root; a new instance on each call."""
+    root = Router(name="root")
+    root.include_router(make_errors_router())
+    return root
+
+
+def setup_handlers(dp: Dispatcher, i18n: PoI18n) -> None:
+    """Attach middlewares and routers to a dispatcher."""
+    LanguageMiddleware(i18n).setup(dp)
+    dp.include_router(make_root_router())
