@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
 from aiohttp import web
 
 from bot.config import BotMode, Settings
@@ -19,7 +20,7 @@ from bot.telegram import make_bot
 from bot.web import make_web_app
 from handlers.clients import ShopClients
 from handlers.config import HandlerConfig
-from handlers.i18n import PoI18n, make_i18n
+from handlers.i18n import make_i18n
 from handlers.setup import setup_handlers
 from storage import Storage, open_storage
 
@@ -35,7 +36,7 @@ class App:
     storage: Storage
     http: httpx.AsyncClient
     clients: ShopClients
-    i18n: PoI18n
+    i18n: I18n
     bot: Bot
     dp: Dispatcher
     web: web.Application

@@ -21,32 +21,35 @@ LOCALES_DIR = Path(__file__).parent / "locales"
 LANGUAGES: tuple[str, ...] = ("ru", "en")
 
 
-class PoI18n(I18n):
-    """An `I18n` that reads every `.po` file of a language and merges them."""
-
-    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
-        """Compile each language's `.po` files into one in-memory catalogue."""
-        translations: dict[str, gettext.GNUTranslations] = {}
-        for lang_dir in sorted(self.path.iterdir()):
-            po_files = sorted((lang_dir / "LC_MESSAGES").glob("*.po"))
-            if not po_files:
-                continue
-            merged = Catalog(locale=lang_dir.name)
-            for po_file in po_files:
-                with po_file.open("rb") as fp:
-                    for message in read_po(fp, locale=lang_dir.name):
-                        if message.id and message.string:
-                            merged[message.id] = message
-            buffer = BytesIO()
-            write_mo(buffer, merged)
-            buffer.seek(0)
-            translations[lang_dir.name] = gettext.GNUTranslations(buffer)
-        return translations
+def load_po_catalogues(path: Path) -> dict[str, gettext.GNUTranslations]:
+    """Compile each language's `.po` files under `path` into one in-memory catalogue."""
+    translations: dict[str, gettext.GNUTranslations] = {}
+    for lang_dir in sorted(path.iterdir()):
+        po_files = sorted((lang_dir / "LC_MESSAGES").glob("*.po"))
+        if not po_files:
+            continue
+        merged = Catalog(locale=lang_dir.name)
+        for po_file in po_files:
+            with po_file.open("rb") as fp:
+                for message in read_po(fp, locale=lang_dir.name):
+                    if message.id and message.string:
+                        merged[message.id] = message
+        buffer = BytesIO()
+        write_mo(buffer, merged)
+        buffer.seek(0)
+        translations[lang_dir.name] = gettext.GNUTranslations(buffer)
+    return translations
 
 
-def make_i18n(default_language: str) -> PoI18n:
-    """Build the translator used by every router and by the alert renderer."""
-    return PoI18n(path=LOCALES_DIR, default_locale=default_language, domain="messages")
+def make_i18n(default_language: str, path: Path = LOCALES_DIR) -> I18n:
+    """Build the translator used by every router and by the alert renderer.
+
+    aiogram's `I18n` looks for compiled `messages.mo` files; ours are `.po` sources
+    named per feature, so it finds none and the compiled catalogues are set here.
+    """
+    i18n = I18n(path=path, default_locale=default_language, domain="messages")
+    i18n.locales = load_po_catalogues(path)
+    return i18n
 
 
 def pick_language(code: str | None, default: str) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from aiogram import Dispatcher, Router
+from aiogram.utils.i18n import I18n
 
 from handlers.errors import make_errors_router
-from handlers.i18n import PoI18n
 from handlers.middlewares import LanguageMiddleware
 
 
@@ -16,7 +16,7 @@ def make_root_router() -> Router:
     return root
 
 
-def setup_handlers(dp: Dispatcher, i18n: PoI18n) -> None:
+def setup_handlers(dp: Dispatcher, i18n: I18n) -> None:
     """Attach middlewares and routers to a dispatcher."""
     LanguageMiddleware(i18n).setup(dp)
     dp.include_router(make_root_router())
