@@ -18,6 +18,7 @@ from bot.config import BotMode, Settings
 from bot.logs import Redactor
 from bot.telegram import make_bot
 from bot.web import make_web_app
+from handlers.cache import OrderCache
 from handlers.clients import ShopClients
 from handlers.config import HandlerConfig
 from handlers.i18n import make_i18n
@@ -40,6 +41,7 @@ class App:
     bot: Bot
     dp: Dispatcher
     web: web.Application
+    cache: OrderCache
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
@@ -64,10 +66,13 @@ async def build_app(settings: Settings, redactor: Redactor) -> App:
         default_language=settings.default_language,
         default_timezone=settings.default_timezone,
     )
-    dp = Dispatcher(storage=MemoryStorage(), db=storage, clients=clients, config=config)
+    cache = OrderCache()
+    dp = Dispatcher(
+        storage=MemoryStorage(), db=storage, clients=clients, config=config, cache=cache
+    )
     setup_handlers(dp, i18n)
     web_app = make_web_app(settings=settings, storage=storage)
-    return App(settings, redactor, storage, http, clients, i18n, bot, dp, web_app)
+    return App(settings, redactor, storage, http, clients, i18n, bot, dp, web_app, cache)
 
 
 async def run_app(app: App) -> None:
