@@ -1,0 +1,1 @@
+from tests.fakes.fixtures import fake_telegram, tg_bot  # noqa: F401
