@@ -43,6 +43,9 @@ class App:
     web: web.Application
     cache: OrderCache
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    runner: web.AppRunner | None = None
+    polling: asyncio.Task[None] | None = None
+    http_port: int = 0
 
 
 async def build_app(settings: Settings, redactor: Redactor) -> App:
@@ -75,45 +78,60 @@ async def build_app(settings: Settings, redactor: Redactor) -> App:
     return App(settings, redactor, storage, http, clients, i18n, bot, dp, web_app, cache)
 
 
-async def run_app(app: App) -> None:
-    """Serve HTTP and Telegram updates until SIGTERM or SIGINT, then shut down in order."""
+async def start_app(app: App, *, polling_timeout: int = 10) -> None:
+    """Start serving: the HTTP server, background workers, and Telegram updates."""
     settings = app.settings
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-    runner = web.AppRunner(app.web, handle_signals=False, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    app.runner = web.AppRunner(app.web, handle_signals=False, access_log=None)
+    await app.runner.setup()
+    site = web.TCPSite(app.runner, settings.http_host, settings.http_port)
     await site.start()
-    log.info("http server listening", extra={"port": settings.http_port})
-
-    polling: asyncio.Task[None] | None = None
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    app.http_port = sockets[0].getsockname()[1] if sockets else settings.http_port
+    log.info("http server listening", extra={"port": app.http_port})
     if settings.bot_mode is BotMode.POLLING:
         await app.bot.delete_webhook(drop_pending_updates=False)
-        polling = asyncio.create_task(
+        app.polling = asyncio.create_task(
             app.dp.start_polling(
                 app.bot,
+                polling_timeout=polling_timeout,
                 handle_signals=False,
                 close_bot_session=False,
                 allowed_updates=app.dp.resolve_used_update_types(),
             )
         )
+
+
+async def stop_app(app: App) -> None:
+    """Stop in order: updates, HTTP, workers; then close sessions and the database."""
+    log.info("shutting down")
+    if app.polling is not None:
+        with contextlib.suppress(RuntimeError):
+            await app.dp.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await app.polling
+        app.polling = None
+    if app.runner is not None:
+        await app.runner.cleanup()
+        app.runner = None
+    for task in app.tasks:
+        task.cancel()
+    await asyncio.gather(*app.tasks, return_exceptions=True)
+    app.tasks.clear()
+    await app.bot.session.close()
+    await app.http.aclose()
+    await app.storage.close()
+    log.info("stopped")
+
+
+async def run_app(app: App) -> None:
+    """Serve until SIGTERM or SIGINT, then shut down in order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await start_app(app)
     try:
         await stop.wait()
     finally:
-        log.info("shutting down")
-        if polling is not None:
-            with contextlib.suppress(RuntimeError):
-                await app.dp.stop_polling()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling
-        await runner.cleanup()
-        for task in app.tasks:
-            task.cancel()
-        await asyncio.gather(*app.tasks, return_exceptions=True)
-        await app.bot.session.close()
-        await app.http.aclose()
-        await app.storage.close()
-        log.info("stopped")
+        await stop_app(app)
