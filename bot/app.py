@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.config import BotMode, Settings
 from bot.logs import Redactor
+from bot.pipeline.signals import Signals
 from bot.telegram import make_bot
 from bot.web import make_web_app
 from handlers.cache import OrderCache
@@ -42,6 +43,7 @@ class App:
     dp: Dispatcher
     web: web.Application
     cache: OrderCache
+    signals: Signals = field(default_factory=Signals)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     runner: web.AppRunner | None = None
     polling: asyncio.Task[None] | None = None

@@ -1,0 +1,1 @@
+"""The alert pipeline: inbox → processor (and poller) → outbox → sender."""
