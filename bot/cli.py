@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+from urllib.parse import urlparse
 
-from bot.config import ConfigError, Settings, load_settings
+from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
+
+from bot.config import BotMode, ConfigError, Settings, load_settings
 from bot.logs import Redactor, setup_logging
+from storage import StorageError
 
 log = logging.getLogger("bot")
+
+
+class StartupError(Exception):
+    """A problem that stops start-up; its message is one clear line."""
 
 
 def main(argv: list[str]) -> int:
@@ -31,33 +40,96 @@ def main(argv: list[str]) -> int:
     try:
         return asyncio.run(commands[args.command](settings, redactor))
     except StartupError as exc:
-        print(f"error: {exc}")
+        print(redactor(f"error: {exc}"))
         return 1
-
-
-class StartupError(Exception):
-    """A problem that stops start-up; its message is one clear line."""
+    except KeyboardInterrupt:
+        return 0
 
 
 async def _run(settings: Settings, redactor: Redactor) -> int:
     from bot.app import build_app, run_app
 
-    app = await build_app(settings, redactor)
-    await run_app(app)
+    try:
+        app = await build_app(settings, redactor)
+    except StorageError as exc:
+        raise StartupError(f"cannot open the database ({_db_place(settings)}): {exc}") from None
+    try:
+        await _check_token(app.bot)
+        await run_app(app)
+    except OSError as exc:
+        await app.storage.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(f"HTTP_PORT {settings.http_port} is already in use") from None
+        raise StartupError(f"cannot start the HTTP server: {exc.strerror or exc}") from None
+    except StartupError:
+        await app.bot.session.close()
+        await app.http.aclose()
+        await app.storage.close()
+        raise
     return 0
 
 
+async def _check_token(bot: object) -> str:
+    from aiogram import Bot
+
+    assert isinstance(bot, Bot)
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError:
+        raise StartupError("Telegram rejected BOT_TOKEN (401 Unauthorized)") from None
+    except TelegramAPIError as exc:
+        raise StartupError(f"Telegram is not answering: {type(exc).__name__}") from None
+    return me.username or str(me.id)
+
+
 async def _migrate(settings: Settings, redactor: Redactor) -> int:
-    from storage import open_storage
+    from storage import migrate_database
 
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    storage = await open_storage(settings.database_url, secret)
-    version = await storage.migrate()
-    await storage.close()
+    try:
+        version = await migrate_database(settings.database_url, secret)
+    except StorageError as exc:
+        raise StartupError(f"cannot migrate the database ({_db_place(settings)}): {exc}") from None
     print(f"database is at schema version {version}")
     return 0
 
 
 async def _check(settings: Settings, redactor: Redactor) -> int:
+    """Report, line by line, whether each dependency of the bot is usable."""
+    from bot.telegram import make_bot
+    from storage import open_storage
+
+    failures = 0
     print("configuration: ok")
-    return 0
+    bot = make_bot(settings)
+    try:
+        username = await _check_token(bot)
+        print(f"telegram: ok (@{username})")
+    except StartupError as exc:
+        failures += 1
+        print(f"telegram: FAILED: {exc}")
+    finally:
+        await bot.session.close()
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    try:
+        storage = await open_storage(settings.database_url, secret, auto_migrate=False)
+    except StorageError as exc:
+        failures += 1
+        print(f"database: FAILED: {exc}")
+    else:
+        version = await storage.schema_version()
+        await storage.close()
+        print(f"database: ok (schema version {version})")
+    url = urlparse(settings.public_url)
+    if settings.bot_mode is BotMode.WEBHOOK and url.scheme != "https":
+        failures += 1
+        print("public url: FAILED: webhook mode needs an https PUBLIC_URL")
+    elif url.hostname in (None, "localhost", "127.0.0.1"):
+        print(f"public url: warning: {settings.public_url} is not reachable from Pixlpark")
+    else:
+        print(f"public url: ok ({settings.public_url})")
+    return 1 if failures else 0
+
+
+def _db_place(settings: Settings) -> str:
+    return settings.database_url.split("?", 1)[0]
