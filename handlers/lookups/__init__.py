@@ -1,0 +1,117 @@
+"""The lookup commands: /order, /status, /orders, /today, /find, /customer, /discounts,
+/shipping and /help, for chats linked to a shop.
+
+`make_lookups_router()` builds the router; `handlers/setup.py` includes it.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from handlers.access import Access, NeedAccess, ShopAccess
+from handlers.cache import OrderCache
+from handlers.clients import ShopClients
+from handlers.lookups import catalog, customer, find, orders, status, today  # noqa: F401
+from handlers.lookups.callbacks import ShopPick
+from handlers.lookups.common import (
+    COMMANDS,
+    LookupCtx,
+    execute,
+    expired,
+    linked_shop,
+    run_or_ask,
+    safe_edit,
+    take_pending,
+)
+from handlers.lookups.help import help_text
+from handlers.lookups.order import SoftAccess, make_order_router
+from handlers.lookups.orders import make_orders_router
+from handlers.lookups.throttling import ThrottlingMiddleware
+from storage import Storage
+
+
+def __(msgid: str) -> str:
+    """Marks a menu description for translation (translated by handlers/commands.py)."""
+    return msgid
+
+
+MENU = (
+    ("order", __("Order card by number")),
+    ("status", __("Order status in one line")),
+    ("orders", __("Newest orders")),
+    ("today", __("Today's orders")),
+    ("find", __("Find by e-mail, phone or name")),
+)
+
+SIMPLE_COMMANDS = ("status", "orders", "today", "find", "customer", "discounts", "shipping")
+
+
+def add_menu_commands() -> None:
+    """Append the lookups to the command menus (private chats and groups), once."""
+    from handlers import commands
+
+    known = {c.command for c in commands.COMMANDS}
+    scopes = frozenset({commands.PRIVATE, commands.GROUP, commands.ADMIN})
+    at = next((i for i, c in enumerate(commands.COMMANDS) if c.command == "help"), None)
+    for name, description in MENU:
+        if name not in known:
+            entry = commands.MenuCommand(name, description, scopes)
+            if at is None:
+                commands.COMMANDS.append(entry)
+            else:
+                commands.COMMANDS.insert(at, entry)
+                at += 1
+
+
+def make_lookups_router(throttle_interval: float = 3.0) -> Router:
+    """Build the lookup routers; a new instance on each call."""
+    add_menu_commands()
+    router = Router(name="lookups")
+    router.message.middleware(ThrottlingMiddleware(interval=throttle_interval))
+
+    @router.message(Command("help"), SoftAccess(Access.GROUP_MEMBER))
+    async def on_help(message: Message, shops: list[ShopAccess]) -> None:
+        await message.answer(help_text(message.chat, shops))
+
+    @router.message(Command(*SIMPLE_COMMANDS), NeedAccess(Access.GROUP_MEMBER))
+    async def on_lookup(
+        message: Message,
+        command: CommandObject,
+        shops: list[ShopAccess],
+        db: Storage,
+        clients: ShopClients,
+        cache: OrderCache,
+    ) -> None:
+        assert message.from_user is not None
+        ctx = LookupCtx(message, message.from_user.id, db, clients, cache)
+        await run_or_ask(ctx, shops, command.command.lower(), command.args or "")
+
+    @router.callback_query(ShopPick.filter())
+    async def on_shop_pick(
+        query: CallbackQuery,
+        callback_data: ShopPick,
+        db: Storage,
+        clients: ShopClients,
+        cache: OrderCache,
+    ) -> None:
+        message = query.message
+        if not isinstance(message, Message):
+            await query.answer(expired(), show_alert=True)
+            return
+        sa = await linked_shop(
+            db, message, query.from_user.id, callback_data.s, Access.GROUP_MEMBER
+        )
+        pending = take_pending(callback_data.t, message.chat.id, query.from_user.id)
+        if sa is None or pending is None or pending.name not in COMMANDS:
+            await query.answer(expired(), show_alert=True)
+            return
+        await query.answer()
+        await safe_edit(message.edit_reply_markup(reply_markup=None))
+        ctx = LookupCtx(message, query.from_user.id, db, clients, cache)
+        await execute(ctx, sa, pending.name, pending.args)
+
+    router.include_router(make_order_router())
+    router.include_router(make_orders_router())
+    return router
