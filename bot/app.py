@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot.config import BotMode, Settings
 from bot.logs import Redactor
+from bot.pipeline.sender import Sender
 from bot.pipeline.signals import Signals
 from bot.telegram import make_bot
 from bot.web import make_web_app
@@ -48,6 +49,7 @@ class App:
     runner: web.AppRunner | None = None
     polling: asyncio.Task[None] | None = None
     http_port: int = 0
+    sender: Sender | None = None
 
 
 async def build_app(settings: Settings, redactor: Redactor) -> App:
@@ -77,7 +79,10 @@ async def build_app(settings: Settings, redactor: Redactor) -> App:
     )
     setup_handlers(dp, i18n)
     web_app = make_web_app(settings=settings, storage=storage)
-    return App(settings, redactor, storage, http, clients, i18n, bot, dp, web_app, cache)
+    app = App(settings, redactor, storage, http, clients, i18n, bot, dp, web_app, cache)
+    app.sender = Sender(storage=storage, bot=bot, i18n=i18n, settings=settings, signals=app.signals)
+    dp["delivery"] = app.sender.status
+    return app
 
 
 async def start_app(app: App, *, polling_timeout: int = 10) -> None:
@@ -91,6 +96,8 @@ async def start_app(app: App, *, polling_timeout: int = 10) -> None:
     sockets = getattr(server, "sockets", None) or []
     app.http_port = sockets[0].getsockname()[1] if sockets else settings.http_port
     log.info("http server listening", extra={"port": app.http_port})
+    if app.sender is not None:
+        app.tasks.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))
     if settings.bot_mode is BotMode.POLLING:
         await app.bot.delete_webhook(drop_pending_updates=False)
         app.polling = asyncio.create_task(
@@ -116,6 +123,8 @@ async def stop_app(app: App) -> None:
     if app.runner is not None:
         await app.runner.cleanup()
         app.runner = None
+    if app.sender is not None:
+        await app.sender.drain(timeout=5.0)
     for task in app.tasks:
         task.cancel()
     await asyncio.gather(*app.tasks, return_exceptions=True)

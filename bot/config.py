@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     telegram_chat_interval: float = Field(default=1.0, ge=0)
     telegram_group_per_minute: int = Field(default=20, gt=0)
     outbox_max_attempts: int = Field(default=8, gt=0)
+    outbox_retry_base: float = Field(default=1.0, gt=0)
+    outbox_retry_max: float = Field(default=300.0, gt=0)
     webhook_max_body: int = Field(default=1024 * 1024, gt=0)
     webhook_body_timeout: float = Field(default=10.0, gt=0)
     telegram_webhook_secret: SecretStr | None = None
