@@ -22,6 +22,7 @@ from bot.telegram import make_bot
 from bot.web import make_web_app
 from handlers.cache import OrderCache
 from handlers.clients import ShopClients
+from handlers.commands import set_bot_commands
 from handlers.config import HandlerConfig
 from handlers.i18n import make_i18n
 from handlers.setup import setup_handlers
@@ -96,6 +97,7 @@ async def start_app(app: App, *, polling_timeout: int = 10) -> None:
     sockets = getattr(server, "sockets", None) or []
     app.http_port = sockets[0].getsockname()[1] if sockets else settings.http_port
     log.info("http server listening", extra={"port": app.http_port})
+    await set_bot_commands(app.bot, settings.default_language)
     if app.sender is not None:
         app.tasks.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))
     if settings.bot_mode is BotMode.POLLING:

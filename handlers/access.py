@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Filter
 from aiogram.types import Chat, TelegramObject, User
 
@@ -120,3 +122,41 @@ def pick_shop(shops: list[ShopAccess], hint: str | None) -> ShopAccess | None:
         return by_id[0]
     matches = [a for a in shops if (a.shop.title or "").casefold().startswith(needle)]
     return matches[0] if len(matches) == 1 else None
+
+
+_ADMIN_STATUSES = frozenset({"creator", "administrator"})
+
+
+async def is_group_admin(bot: Bot, chat_id: int, user_id: int) -> bool:
+    """Whether the user is an admin (or the creator) of the group, as Telegram says now."""
+    try:
+        member = await bot.get_chat_member(chat_id, user_id)
+    except TelegramAPIError:
+        return False
+    return member.status in _ADMIN_STATUSES
+
+
+class IsGroupAdmin(Filter):
+    """Passes in private chats and for admins of a group; raises `AccessDenied("group_admin")`.
+
+    An anonymous admin (a message sent on behalf of the group itself) counts as an admin.
+    """
+
+    async def __call__(
+        self,
+        event: TelegramObject,
+        bot: Bot,
+        event_chat: Chat | None = None,
+        event_from_user: User | None = None,
+        **_: Any,
+    ) -> bool:
+        if event_chat is None or event_from_user is None:
+            raise AccessDenied("group_admin")
+        if event_chat.type == "private":
+            return True
+        sender_chat = getattr(event, "sender_chat", None)
+        if sender_chat is not None and sender_chat.id == event_chat.id:
+            return True
+        if await is_group_admin(bot, event_chat.id, event_from_user.id):
+            return True
+        raise AccessDenied("group_admin")

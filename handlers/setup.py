@@ -5,9 +5,16 @@ from __future__ import annotations
 from aiogram import Dispatcher, Router
 from aiogram.utils.i18n import I18n
 
+from handlers.connect import make_connect_router
 from handlers.errors import make_errors_router
+from handlers.fallback import make_fallback_router
+from handlers.groups import make_groups_router
+from handlers.language import make_language_router
 from handlers.lookups import make_lookups_router
+from handlers.members import make_members_router
 from handlers.middlewares import LanguageMiddleware
+from handlers.shops import make_shops_router
+from handlers.start import make_start_router
 
 
 def make_root_router() -> Router:
@@ -16,6 +23,15 @@ def make_root_router() -> Router:
     root.include_router(make_errors_router())
     # Lookups first: its /help (linked chats only), bare order numbers and comment flow.
     root.include_router(make_lookups_router())
+    # Linking: keys, groups, members, /start, /shops, /lang.
+    root.include_router(make_connect_router())
+    root.include_router(make_groups_router())
+    root.include_router(make_members_router())
+    root.include_router(make_start_router())
+    root.include_router(make_shops_router())
+    root.include_router(make_language_router())
+    # Keep last: answers every callback query nobody else handled ("button expired").
+    root.include_router(make_fallback_router())
     return root
 
 

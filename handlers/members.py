@@ -1,0 +1,334 @@
+"""Colleagues: /invite links with a role, joining through them, and /staff (owner only)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess
+from handlers.callbacks import InviteCb, PickCb, StaffCb, choose_shop, find_shop
+from handlers.fallback import answer_expired
+from handlers.text import esc
+from storage import CodeKind, Member, Role, Shop, Storage
+
+log = logging.getLogger(__name__)
+
+INVITE_TTL = timedelta(hours=48)
+INVITE_ROLES = (Role.MANAGER, Role.VIEWER)
+
+
+def role_name(role: Role | str) -> str:
+    """The translated name of a role."""
+    names = {Role.OWNER: _("owner"), Role.MANAGER: _("manager"), Role.VIEWER: _("viewer")}
+    return names.get(Role(role), str(role))
+
+
+async def invite_link(bot: Bot, db: Storage, shop_id: int, user_id: int, role: Role) -> str:
+    """A new one-time deep link that makes whoever opens it a member with `role`."""
+    code = await db.codes.create(
+        CodeKind.INVITE, shop_id, created_by=user_id, role=role, ttl=INVITE_TTL
+    )
+    me = await bot.me()
+    return f"https://t.me/{me.username}?start={code.code}"
+
+
+def shop_title(shop: Shop) -> str:
+    """A display name for a shop (unescaped)."""
+    return shop.title or f"#{shop.id}"
+
+
+def invite_text(shop: Shop, role: Role, link: str) -> str:
+    return _(
+        "Invite link for <b>{shop}</b> with the {role} role. Send it to your colleague; "
+        "it works once, within 48 hours:\n{link}"
+    ).format(shop=esc(shop_title(shop)), role=esc(role_name(role)), link=esc(link))
+
+
+def role_buttons(shop_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for role in INVITE_ROLES:
+        builder.button(
+            text=role_name(role).capitalize(),
+            callback_data=InviteCb(shop_id=shop_id, role=role.value),
+        )
+    return builder.as_markup()
+
+
+async def member_name(bot: Bot, user_id: int) -> str:
+    """The user's name as Telegram shows it (unescaped), or their id."""
+    with contextlib.suppress(TelegramAPIError):
+        chat = await bot.get_chat(user_id)
+        name = " ".join(p for p in (chat.first_name, chat.last_name) if p)
+        if chat.username:
+            name = f"{name} (@{chat.username})" if name else f"@{chat.username}"
+        if name:
+            return name
+    return str(user_id)
+
+
+async def staff_view(
+    bot: Bot, db: Storage, shop: Shop, viewer_id: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The member list of a shop with buttons to change roles (not for owners)."""
+    members: list[Member] = await db.members.list(shop.id)
+    lines = [_("Members of <b>{shop}</b>:").format(shop=esc(shop_title(shop)))]
+    builder = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    for member in members:
+        name = await member_name(bot, member.user_id)
+        lines.append(f"• {esc(name)} — {esc(role_name(member.role))}")
+        if member.role is Role.OWNER:
+            continue
+        short = name if len(name) <= 20 else name[:19] + "…"
+        builder.button(
+            text=short,
+            callback_data=StaffCb(action="noop", shop_id=shop.id, user_id=member.user_id),
+        )
+        other = Role.VIEWER if member.role is Role.MANAGER else Role.MANAGER
+        builder.button(
+            text="→ " + role_name(other),
+            callback_data=StaffCb(action=other.value, shop_id=shop.id, user_id=member.user_id),
+        )
+        builder.button(
+            text=_("Remove"),
+            callback_data=StaffCb(action="rm", shop_id=shop.id, user_id=member.user_id),
+        )
+        sizes.append(3)
+    if len(members) <= 1:
+        lines.append(_("No colleagues yet. Invite them with /invite."))
+    builder.adjust(*sizes) if sizes else None
+    return "\n".join(lines), builder.as_markup()
+
+
+async def join_by_code(db: Storage, bot: Bot, i18n: I18n, message: Message, code_text: str) -> str:
+    """Redeem an invite code for the sender; returns the answer to show."""
+    user = message.from_user
+    assert user is not None
+    code = await db.codes.consume(code_text, kind=CodeKind.INVITE, user_id=user.id)
+    if code is None or code.role is None:
+        return _(
+            "This invite link is invalid, already used or expired. "
+            "Ask the shop owner for a new one."
+        )
+    shop = await db.shops.get(code.shop_id)
+    if shop is None:
+        return _("This shop is no longer connected to the bot.")
+    current = await db.members.get_role(shop.id, user.id)
+    role = code.role
+    if current is not None and current.at_least(role):
+        role = current
+    else:
+        await db.members.set_role(shop.id, user.id, role)
+    await db.chats.upsert(message.chat.id, "private", None)
+    await db.links.link(message.chat.id, shop.id, created_by=code.created_by)
+    await db.audit.record(
+        "member_joined",
+        user_id=user.id,
+        shop_id=shop.id,
+        chat_id=message.chat.id,
+        details={"role": role.value, "invited_by": code.created_by},
+    )
+    await notify_inviter(bot, db, i18n, code.created_by, shop, user.full_name, role)
+    return _(
+        "Welcome! You are now a {role} of <b>{shop}</b>. Send /shops to see it, "
+        "/help for what I can do."
+    ).format(role=esc(role_name(role)), shop=esc(shop_title(shop)))
+
+
+async def notify_inviter(
+    bot: Bot, db: Storage, i18n: I18n, inviter: int, shop: Shop, name: str, role: Role
+) -> None:
+    """Tell whoever created the invite that it was used (in their language)."""
+    lang = await db.users.get_language(inviter) or i18n.default_locale
+    with i18n.use_locale(lang):
+        text = _("{name} joined <b>{shop}</b> as {role}.").format(
+            name=esc(name), shop=esc(shop_title(shop)), role=esc(role_name(role))
+        )
+    try:
+        await bot.send_message(inviter, text)
+    except TelegramAPIError as exc:
+        log.info("could not notify the inviter", extra={"error": type(exc).__name__})
+
+
+def make_members_router() -> Router:
+    """Build the router of /invite, invite deep links and /staff."""
+    router = Router(name="members")
+    private = F.chat.type == "private"
+
+    @router.message(CommandStart(deep_link=True), private)
+    async def join(
+        message: Message, command: CommandObject, db: Storage, bot: Bot, i18n: I18n
+    ) -> None:
+        await message.answer(await join_by_code(db, bot, i18n, message, command.args or ""))
+
+    @router.message(Command("invite"), ~private)
+    async def invite_in_group(message: Message) -> None:
+        raise AccessDenied("private_only")
+
+    @router.message(Command("invite"), private, NeedAccess(Access.OWNER))
+    async def invite(
+        message: Message,
+        command: CommandObject,
+        shops: list[ShopAccess],
+        db: Storage,
+        bot: Bot,
+    ) -> None:
+        words = (command.args or "").split()
+        role: Role | None = None
+        if words and words[0].lower() in {r.value for r in INVITE_ROLES}:
+            role = Role(words.pop(0).lower())
+        access = await choose_shop(message, shops, " ".join(words) or None, "invite")
+        if access is None:
+            return
+        await send_invite(message, bot, db, access.shop, role)
+
+    async def send_invite(
+        message: Message, bot: Bot, db: Storage, shop: Shop, role: Role | None
+    ) -> None:
+        if role is None:
+            await message.answer(
+                _(
+                    "Which role should the colleague get in <b>{shop}</b>? "
+                    "A manager may change order status and comment; a viewer only looks."
+                ).format(shop=esc(shop_title(shop))),
+                reply_markup=role_buttons(shop.id),
+            )
+            return
+        assert message.chat is not None
+        user_id = message.chat.id
+        link = await invite_link(bot, db, shop.id, user_id, role)
+        await db.audit.record(
+            "invite_created", user_id=user_id, shop_id=shop.id, details={"role": role.value}
+        )
+        await message.answer(invite_text(shop, role, link))
+
+    @router.callback_query(PickCb.filter(F.cmd == "invite"), NeedAccess(Access.OWNER))
+    async def invite_picked(
+        query: CallbackQuery, callback_data: PickCb, shops: list[ShopAccess]
+    ) -> None:
+        access = find_shop(shops, callback_data.shop_id)
+        if access is None or not isinstance(query.message, Message):
+            await answer_expired(query)
+            return
+        await query.answer()
+        await query.message.edit_text(
+            _(
+                "Which role should the colleague get in <b>{shop}</b>? "
+                "A manager may change order status and comment; a viewer only looks."
+            ).format(shop=esc(access.name)),
+            reply_markup=role_buttons(access.shop.id),
+        )
+
+    @router.callback_query(
+        InviteCb.filter(F.role.in_({r.value for r in INVITE_ROLES})), NeedAccess(Access.OWNER)
+    )
+    async def invite_role(
+        query: CallbackQuery,
+        callback_data: InviteCb,
+        shops: list[ShopAccess],
+        db: Storage,
+        bot: Bot,
+    ) -> None:
+        access = find_shop(shops, callback_data.shop_id)
+        if access is None or not isinstance(query.message, Message):
+            await answer_expired(query)
+            return
+        role = Role(callback_data.role)
+        link = await invite_link(bot, db, access.shop.id, query.from_user.id, role)
+        await db.audit.record(
+            "invite_created",
+            user_id=query.from_user.id,
+            shop_id=access.shop.id,
+            details={"role": role.value},
+        )
+        await query.answer()
+        await query.message.edit_text(invite_text(access.shop, role, link))
+
+    @router.message(Command("staff"), ~private)
+    async def staff_in_group(message: Message) -> None:
+        raise AccessDenied("private_only")
+
+    @router.message(Command("staff"), private, NeedAccess(Access.OWNER))
+    async def staff(
+        message: Message,
+        command: CommandObject,
+        shops: list[ShopAccess],
+        db: Storage,
+        bot: Bot,
+    ) -> None:
+        access = await choose_shop(message, shops, command.args, "staff")
+        if access is None:
+            return
+        text, markup = await staff_view(bot, db, access.shop, message.chat.id)
+        await message.answer(text, reply_markup=markup)
+
+    @router.callback_query(PickCb.filter(F.cmd == "staff"), NeedAccess(Access.OWNER))
+    async def staff_picked(
+        query: CallbackQuery,
+        callback_data: PickCb,
+        shops: list[ShopAccess],
+        db: Storage,
+        bot: Bot,
+    ) -> None:
+        access = find_shop(shops, callback_data.shop_id)
+        if access is None or not isinstance(query.message, Message):
+            await answer_expired(query)
+            return
+        await query.answer()
+        text, markup = await staff_view(bot, db, access.shop, query.from_user.id)
+        await query.message.edit_text(text, reply_markup=markup)
+
+    @router.callback_query(
+        StaffCb.filter(F.action.in_({"manager", "viewer", "rm", "noop"})),
+        NeedAccess(Access.OWNER),
+    )
+    async def staff_change(
+        query: CallbackQuery,
+        callback_data: StaffCb,
+        shops: list[ShopAccess],
+        db: Storage,
+        bot: Bot,
+    ) -> None:
+        access = find_shop(shops, callback_data.shop_id)
+        target = callback_data.user_id
+        current = None if access is None else await db.members.get_role(access.shop.id, target)
+        if (
+            access is None
+            or current is None
+            or current is Role.OWNER
+            or not isinstance(query.message, Message)
+        ):
+            await answer_expired(query)
+            return
+        shop = access.shop
+        action = callback_data.action
+        if action == "noop":
+            await query.answer()
+            return
+        if action == "rm":
+            await db.members.remove(shop.id, target)
+            await db.links.unlink(target, shop.id)
+            note = _("Removed.")
+        else:
+            await db.members.set_role(shop.id, target, Role(action))
+            note = _("Role changed.")
+        await db.audit.record(
+            "member_removed" if action == "rm" else "role_changed",
+            user_id=query.from_user.id,
+            shop_id=shop.id,
+            details={"member": target, "role": action},
+        )
+        await query.answer(note)
+        text, markup = await staff_view(bot, db, shop, query.from_user.id)
+        await query.message.edit_text(text, reply_markup=markup)
+
+    return router
