@@ -16,6 +16,9 @@ from aiohttp import web
 
 from bot.config import BotMode, Settings
 from bot.logs import Redactor
+from bot.metrics import Metrics
+from bot.pipeline.poller import Poller
+from bot.pipeline.processor import Processor
 from bot.pipeline.sender import Sender
 from bot.pipeline.signals import Signals
 from bot.telegram import make_bot
@@ -46,6 +49,7 @@ class App:
     web: web.Application
     cache: OrderCache
     signals: Signals = field(default_factory=Signals)
+    metrics: Metrics = field(default_factory=Metrics)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     runner: web.AppRunner | None = None
     polling: asyncio.Task[None] | None = None
@@ -79,8 +83,11 @@ async def build_app(settings: Settings, redactor: Redactor) -> App:
         storage=MemoryStorage(), db=storage, clients=clients, config=config, cache=cache
     )
     setup_handlers(dp, i18n)
-    web_app = make_web_app(settings=settings, storage=storage)
-    app = App(settings, redactor, storage, http, clients, i18n, bot, dp, web_app, cache)
+    signals, metrics = Signals(), Metrics()
+    web_app = make_web_app(settings=settings, storage=storage, signals=signals, metrics=metrics)
+    app = App(
+        settings, redactor, storage, http, clients, i18n, bot, dp, web_app, cache, signals, metrics
+    )
     app.sender = Sender(storage=storage, bot=bot, i18n=i18n, settings=settings, signals=app.signals)
     dp["delivery"] = app.sender.status
     return app
@@ -97,6 +104,9 @@ async def start_app(app: App, *, polling_timeout: int = 10) -> None:
     sockets = getattr(server, "sockets", None) or []
     app.http_port = sockets[0].getsockname()[1] if sockets else settings.http_port
     log.info("http server listening", extra={"port": app.http_port})
+    app.tasks.append(asyncio.create_task(Processor(app).run(), name="inbox-processor"))
+    if settings.poll_interval > 0:
+        app.tasks.append(asyncio.create_task(Poller(app).run(), name="poller"))
     await set_bot_commands(app.bot, settings.default_language)
     if app.sender is not None:
         app.tasks.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))

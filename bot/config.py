@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     webhook_max_body: int = Field(default=1024 * 1024, gt=0)
     webhook_body_timeout: float = Field(default=10.0, gt=0)
     telegram_webhook_secret: SecretStr | None = None
+    alert_fetch_timeout: float = Field(default=5.0, gt=0)
+    inbox_lease: float = Field(default=30.0, gt=0)
+    processor_concurrency: int = Field(default=8, gt=0)
+    recheck_delay: float = Field(default=60.0, ge=0)
+    poll_max_pages: int = Field(default=5, gt=0)
+    webhook_hint_after: float = Field(default=3600.0, ge=0)
 
     @field_validator("log_level", mode="before")
     @classmethod
