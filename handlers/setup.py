@@ -9,6 +9,7 @@ from handlers.connect import make_connect_router
 from handlers.errors import make_errors_router
 from handlers.fallback import make_fallback_router
 from handlers.groups import make_groups_router
+from handlers.health import make_health_router
 from handlers.language import make_language_router
 from handlers.lookups import make_lookups_router
 from handlers.members import make_members_router
@@ -30,6 +31,7 @@ def make_root_router() -> Router:
     root.include_router(make_start_router())
     root.include_router(make_shops_router())
     root.include_router(make_language_router())
+    root.include_router(make_health_router())
     # Keep last: answers every callback query nobody else handled ("button expired").
     root.include_router(make_fallback_router())
     return root
