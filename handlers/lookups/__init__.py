@@ -50,8 +50,10 @@ SIMPLE_COMMANDS = ("status", "orders", "today", "find", "customer", "discounts",
 
 def add_menu_commands() -> None:
     """Append the lookups to the command menus (private chats and groups), once."""
-    from handlers import commands
-
+    try:
+        from handlers import commands
+    except ImportError:  # the menu module is optional for this feature
+        return
     known = {c.command for c in commands.COMMANDS}
     scopes = frozenset({commands.PRIVATE, commands.GROUP, commands.ADMIN})
     at = next((i for i, c in enumerate(commands.COMMANDS) if c.command == "help"), None)

@@ -17,7 +17,11 @@ ORDER = "2336327"
 
 
 async def setup_shop(
-    h: Harness, *, lang: str = "en", title: str = "Demo Print", keys: tuple[str, str] = ("pub-1", "priv-1")
+    h: Harness,
+    *,
+    lang: str = "en",
+    title: str = "Demo Print",
+    keys: tuple[str, str] = ("pub-1", "priv-1"),
 ) -> tuple[FakeUser, Shop, FakeShop]:
     """A shop with the sample orders, its owner (private chat linked) in `lang`."""
     fake = h.pixlpark_shop(*keys)
@@ -26,7 +30,9 @@ async def setup_shop(
     return owner, shop, fake
 
 
-async def add_member(h: Harness, shop: Shop, user_id: int, role: Role, lang: str = "en") -> FakeUser:
+async def add_member(
+    h: Harness, shop: Shop, user_id: int, role: Role, lang: str = "en"
+) -> FakeUser:
     """A shop member with their private chat linked."""
     user = h.tg.user(user_id, f"User {user_id}", language_code=lang)
     await h.storage.members.set_role(shop.id, user.id, role)
@@ -35,7 +41,9 @@ async def add_member(h: Harness, shop: Shop, user_id: int, role: Role, lang: str
     return user
 
 
-async def linked_group(h: Harness, *shops: Shop, lang: str | None = None, title: str = "Team") -> int:
+async def linked_group(
+    h: Harness, *shops: Shop, lang: str | None = None, title: str = "Team"
+) -> int:
     """A supergroup with the bot in it, linked to `shops`."""
     chat_id = h.tg.create_group(title, supergroup=True, bot_status="member")
     await h.storage.chats.upsert(chat_id, "supergroup", title)
@@ -59,10 +67,36 @@ def body(message: dict) -> str:
 
 def buttons(message: dict) -> dict[str, str]:
     """Button text → callback data."""
-    return {b["text"]: b.get("callback_data", "") for row in (message.get("reply_markup") or {}).get("inline_keyboard", []) for b in row}
+    return {
+        b["text"]: b.get("callback_data", "")
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        for b in row
+    }
 
 
 def assert_valid_html(text: str, limit: int = 4096) -> None:
     """What Telegram would accept: parseable HTML and a visible length within `limit`."""
     visible, _ = parse_html(text)
     assert utf16_len(visible) <= limit
+
+
+async def press(
+    h: Harness, user: FakeUser | int, message: dict, data: str, *, strict: bool = True
+) -> dict:
+    """Press a button and wait until the bot answered the callback; returns that answer."""
+    import asyncio
+
+    query_id = await h.tg.click(user, message, data, strict=strict)
+    for _ in range(200):
+        if query_id in h.tg.answered_callbacks:
+            return h.tg.answered_callbacks[query_id]
+        await asyncio.sleep(0.02)
+    raise AssertionError("the callback was not answered")
+
+
+def button(message: dict, part: str) -> str:
+    """The callback data of the button whose text contains `part`."""
+    for text, data in buttons(message).items():
+        if part in text:
+            return data
+    raise AssertionError(f"no button with {part!r} in {list(buttons(message))}")
