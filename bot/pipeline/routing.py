@@ -26,9 +26,9 @@ from pixlpark.statuses import render_status_label, status_label
 from storage import Link, OutboxKind, Shop, Storage
 
 try:  # the lookups' buttons, when that package is present
-    from handlers.lookups.callbacks import OrderAction
+    from handlers.lookups.callbacks import OrderAction, StatusFlow
 except ImportError:  # pragma: no cover - lookups not installed
-    OrderAction = None  # type: ignore[assignment,misc]
+    OrderAction = StatusFlow = None  # type: ignore[assignment,misc]
 
 LOUD_KINDS = frozenset({AlertKind.PAID, AlertKind.CANCELLED})
 """Kinds whose reply rings; a status change rings when the chat chose that status."""
@@ -99,20 +99,25 @@ def history_lines(history: Sequence[HistoryEntry], timezone: str | None) -> list
 
 
 def card_keyboard(shop_id: int, order_id: str) -> str | None:
-    """JSON of the lookup buttons under a card (None without the lookups package)."""
-    if OrderAction is None:
+    """JSON of the lookup buttons under a card, as the lookups show them to managers.
+
+    The lookup handlers check the presser's access, so every chat gets the same buttons.
+    """
+    if OrderAction is None or StatusFlow is None:
         return None
-    buttons = [
-        (_("🔄 Refresh"), "r"),
-        (_("📋 Items"), "i"),
-        (_("✏️ Status"), "s"),
-        (_("💬 Comment"), "m"),
+    rows = [
+        [
+            ("🔄 " + _("Refresh"), OrderAction(a="r", s=shop_id, o=order_id).pack()),
+            ("📋 " + _("Items"), OrderAction(a="i", s=shop_id, o=order_id).pack()),
+            ("👤 " + _("Customer"), OrderAction(a="c", s=shop_id, o=order_id).pack()),
+        ],
+        [
+            ("✏️ " + _("Change status"), StatusFlow(s=shop_id, o=order_id).pack()),
+            ("💬 " + _("Add comment"), OrderAction(a="m", s=shop_id, o=order_id).pack()),
+        ],
     ]
-    row = [
-        {"text": text, "callback_data": OrderAction(a=action, s=shop_id, o=order_id).pack()}
-        for text, action in buttons
-    ]
-    return json.dumps({"inline_keyboard": [row[:2], row[2:]]}, ensure_ascii=False)
+    keyboard = [[{"text": text, "callback_data": data} for text, data in row] for row in rows]
+    return json.dumps({"inline_keyboard": keyboard}, ensure_ascii=False)
 
 
 def alert_line(kind: AlertKind, order: Order, previous_status: str | None) -> str:
