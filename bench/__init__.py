@@ -1,0 +1,1 @@
+"""Benchmarks of the running bot against the fakes: `python -m bench` (or `make bench`)."""
