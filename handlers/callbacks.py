@@ -7,13 +7,17 @@ which answers "this button has expired".
 
 from __future__ import annotations
 
+from typing import Any
+
+from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import Chat, InlineKeyboardMarkup, Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from handlers.access import ShopAccess, pick_shop
+from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess, pick_shop
 from handlers.text import esc
+from storage import Storage
 
 
 class ConnectCb(CallbackData, prefix="cn"):
@@ -62,6 +66,32 @@ class LangCb(CallbackData, prefix="lg"):
     """Switch the interface language."""
 
     lang: str
+
+
+class ButtonAccess(Filter):
+    """`NeedAccess` for buttons: in a chat no longer linked to any shop the button is just
+    stale, so the press falls through to the fallback router's "expired" answer. A missing
+    role is still explained."""
+
+    def __init__(self, level: Access = Access.GROUP_MEMBER) -> None:
+        self._inner = NeedAccess(level)
+
+    async def __call__(
+        self,
+        event: TelegramObject,
+        db: Storage,
+        event_chat: Chat | None = None,
+        event_from_user: User | None = None,
+        **_: Any,
+    ) -> dict[str, Any] | bool:
+        try:
+            return await self._inner(
+                event, db, event_chat=event_chat, event_from_user=event_from_user
+            )
+        except AccessDenied as exc:
+            if exc.reason == "not_linked":
+                return False
+            raise
 
 
 def shop_picker(shops: list[ShopAccess], cmd: str) -> InlineKeyboardMarkup:

@@ -28,7 +28,7 @@ from handlers.clients import ShopClients
 from handlers.config import HandlerConfig
 from handlers.fallback import answer_expired
 from handlers.groups import add_to_group_markup, group_link
-from handlers.members import invite_link, shop_title
+from handlers.members import invite_link, remember_language, shop_title
 from handlers.text import esc
 from pixlpark import ApiNotActivated, AuthError, PixlparkError, ServiceUnavailable
 from storage import Role, Shop, Storage
@@ -219,6 +219,7 @@ class Connector:
             )
             shop = await db.shops.set_title(shop.id, title, int(site) if site else None) or shop
         await db.members.set_role(shop.id, user_id, Role.OWNER)
+        await remember_language(db, user_id)
         await db.chats.upsert(message.chat.id, "private", None)
         await db.chats.set_active(message.chat.id, True)
         await db.links.link(message.chat.id, shop.id, created_by=user_id)

@@ -15,8 +15,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess, is_group_admin
-from handlers.callbacks import PickCb, choose_shop, find_shop
+from handlers.callbacks import ButtonAccess, PickCb, choose_shop, find_shop
 from handlers.fallback import answer_expired
+from handlers.i18n import pick_language
 from handlers.members import shop_title
 from handlers.text import esc
 from storage import CodeKind, Role, Shop, Storage
@@ -77,7 +78,12 @@ async def link_group(message: Message, db: Storage, i18n: I18n, code_text: str) 
     await db.chats.upsert(chat.id, chat.type, chat.title)
     await db.chats.set_active(chat.id, True)
     if known is None or not known.language:
-        await db.chats.set_language(chat.id, i18n.current_locale)
+        # A new group speaks the language of whoever linked it (until /lang).
+        lang = await db.users.get_language(user.id) or pick_language(
+            user.language_code, i18n.default_locale
+        )
+        await db.chats.set_language(chat.id, lang)
+        i18n.current_locale = lang
     await db.links.link(chat.id, shop.id, topic_id=topic_id, created_by=user.id)
     await db.audit.record(
         "group_linked",
@@ -175,7 +181,7 @@ def make_groups_router() -> Router:
             reply_markup=add_to_group_markup(link),
         )
 
-    @router.callback_query(PickCb.filter(F.cmd == "link"), NeedAccess(Access.MANAGER))
+    @router.callback_query(PickCb.filter(F.cmd == "link"), ButtonAccess(Access.MANAGER))
     async def link_picked(
         query: CallbackQuery,
         callback_data: PickCb,
@@ -210,7 +216,7 @@ def make_groups_router() -> Router:
         assert message.from_user is not None
         await unlink_group(message, bot, db, access, message.from_user.id)
 
-    @router.callback_query(PickCb.filter(F.cmd == "unlink"), NeedAccess(Access.GROUP_MEMBER))
+    @router.callback_query(PickCb.filter(F.cmd == "unlink"), ButtonAccess(Access.GROUP_MEMBER))
     async def unlink_picked(
         query: CallbackQuery,
         callback_data: PickCb,

@@ -12,10 +12,11 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess
-from handlers.callbacks import InviteCb, PickCb, StaffCb, choose_shop, find_shop
+from handlers.callbacks import ButtonAccess, InviteCb, PickCb, StaffCb, choose_shop, find_shop
 from handlers.fallback import answer_expired
 from handlers.text import esc
 from storage import CodeKind, Member, Role, Shop, Storage
@@ -24,6 +25,13 @@ log = logging.getLogger(__name__)
 
 INVITE_TTL = timedelta(hours=48)
 INVITE_ROLES = (Role.MANAGER, Role.VIEWER)
+
+
+async def remember_language(db: Storage, user_id: int) -> None:
+    """Keep the language of this conversation for messages the user gets unasked
+    (e.g. "the bot was removed from your group"), unless they chose one with /lang."""
+    if await db.users.get_language(user_id) is None:
+        await db.users.set_language(user_id, get_i18n().current_locale)
 
 
 def role_name(role: Role | str) -> str:
@@ -130,6 +138,7 @@ async def join_by_code(db: Storage, bot: Bot, i18n: I18n, message: Message, code
         await db.members.set_role(shop.id, user.id, role)
     await db.chats.upsert(message.chat.id, "private", None)
     await db.links.link(message.chat.id, shop.id, created_by=code.created_by)
+    await remember_language(db, user.id)
     await db.audit.record(
         "member_joined",
         user_id=user.id,
@@ -211,7 +220,7 @@ def make_members_router() -> Router:
         )
         await message.answer(invite_text(shop, role, link))
 
-    @router.callback_query(PickCb.filter(F.cmd == "invite"), NeedAccess(Access.OWNER))
+    @router.callback_query(PickCb.filter(F.cmd == "invite"), ButtonAccess(Access.OWNER))
     async def invite_picked(
         query: CallbackQuery, callback_data: PickCb, shops: list[ShopAccess]
     ) -> None:
@@ -229,7 +238,7 @@ def make_members_router() -> Router:
         )
 
     @router.callback_query(
-        InviteCb.filter(F.role.in_({r.value for r in INVITE_ROLES})), NeedAccess(Access.OWNER)
+        InviteCb.filter(F.role.in_({r.value for r in INVITE_ROLES})), ButtonAccess(Access.OWNER)
     )
     async def invite_role(
         query: CallbackQuery,
@@ -271,7 +280,7 @@ def make_members_router() -> Router:
         text, markup = await staff_view(bot, db, access.shop, message.chat.id)
         await message.answer(text, reply_markup=markup)
 
-    @router.callback_query(PickCb.filter(F.cmd == "staff"), NeedAccess(Access.OWNER))
+    @router.callback_query(PickCb.filter(F.cmd == "staff"), ButtonAccess(Access.OWNER))
     async def staff_picked(
         query: CallbackQuery,
         callback_data: PickCb,
@@ -289,7 +298,7 @@ def make_members_router() -> Router:
 
     @router.callback_query(
         StaffCb.filter(F.action.in_({"manager", "viewer", "rm", "noop"})),
-        NeedAccess(Access.OWNER),
+        ButtonAccess(Access.OWNER),
     )
     async def staff_change(
         query: CallbackQuery,

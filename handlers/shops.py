@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess
-from handlers.callbacks import DisconnectCb, PickCb, ShopCb, choose_shop, find_shop
+from handlers.callbacks import ButtonAccess, DisconnectCb, PickCb, ShopCb, choose_shop, find_shop
 from handlers.clients import ShopClients
 from handlers.config import HandlerConfig
 from handlers.fallback import answer_expired
@@ -120,7 +120,7 @@ def make_shops_router() -> Router:
 
     @router.callback_query(
         ShopCb.filter(F.action.in_({"alerts", "hooks", "group", "disc", "unlink"})),
-        NeedAccess(Access.GROUP_MEMBER),
+        ButtonAccess(Access.GROUP_MEMBER),
     )
     async def shop_button(
         query: CallbackQuery,
@@ -181,7 +181,7 @@ def make_shops_router() -> Router:
         if access is not None:
             await message.answer(confirm_text(access), reply_markup=confirm_markup(access.shop.id))
 
-    @router.callback_query(PickCb.filter(F.cmd == "disconnect"), NeedAccess(Access.OWNER))
+    @router.callback_query(PickCb.filter(F.cmd == "disconnect"), ButtonAccess(Access.OWNER))
     async def disconnect_picked(
         query: CallbackQuery, callback_data: PickCb, shops: list[ShopAccess]
     ) -> None:
@@ -197,7 +197,7 @@ def make_shops_router() -> Router:
     @router.callback_query(
         DisconnectCb.filter(F.action.in_({"yes", "no"})),
         F.message.chat.type == "private",
-        NeedAccess(Access.OWNER),
+        ButtonAccess(Access.OWNER),
     )
     async def disconnect_confirmed(
         query: CallbackQuery,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 from tests.fakes.telegram import FakeTelegram
 
 
@@ -27,3 +30,12 @@ async def answer_of(tg: FakeTelegram, query_id: str) -> dict:
 def code_of(url: str) -> str:
     """The one-time code at the end of a t.me deep link."""
     return url.rsplit("=", 1)[1]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
+    """Wait until an async condition (usually on the database) holds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.05)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.harness import Harness
-from tests.linking.helpers import answer_of, buttons
+from tests.linking.helpers import answer_of, button_texts, buttons
 
 PUB, PRIV = "pub-key-0001", "priv-key-0001"
 
@@ -99,7 +99,7 @@ async def test_pixlpark_down(harness: Harness) -> None:
     await tg.send_text(owner, owner.id, f"/connect {PUB} {PRIV}")
     answer = await tg.next_bot_message(owner.id, timeout=15)
     assert "not answering" in answer["text"]
-    assert [b["text"] for b in buttons(answer)][0] == "🔄 Check again"
+    assert button_texts(answer) == ["🔄 Check again", "Cancel"]
     assert await db.shops.list_all() == []
 
 
