@@ -145,7 +145,13 @@ class Processor:
         events = [event for event in events if event.id not in self._inflight]
         if not events:
             return False
-        await asyncio.gather(*(self._guarded(event) for event in events))
+        try:
+            await asyncio.gather(*(self._guarded(event) for event in events))
+        except asyncio.CancelledError:
+            # Shutting down: hand unfinished events back at once instead of at lease end.
+            with contextlib.suppress(Exception):
+                await self.storage.inbox.release([event.id for event in events])
+            raise
         return True
 
     async def _guarded(self, event: InboxEvent) -> None:
