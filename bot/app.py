@@ -12,7 +12,7 @@ import httpx
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
-from aiohttp import web
+from aiohttp.web import Application, AppRunner, TCPSite
 
 from bot.config import BotMode, Settings
 from bot.logs import Redactor
@@ -46,12 +46,12 @@ class App:
     i18n: I18n
     bot: Bot
     dp: Dispatcher
-    web: web.Application
+    web: Application
     cache: OrderCache
     signals: Signals = field(default_factory=Signals)
     metrics: Metrics = field(default_factory=Metrics)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    runner: web.AppRunner | None = None
+    runner: AppRunner | None = None
     polling: asyncio.Task[None] | None = None
     http_port: int = 0
     sender: Sender | None = None
@@ -96,9 +96,9 @@ async def build_app(settings: Settings, redactor: Redactor) -> App:
 async def start_app(app: App, *, polling_timeout: int = 10) -> None:
     """Start serving: the HTTP server, background workers, and Telegram updates."""
     settings = app.settings
-    app.runner = web.AppRunner(app.web, handle_signals=False, access_log=None)
+    app.runner = AppRunner(app.web, handle_signals=False, access_log=None)
     await app.runner.setup()
-    site = web.TCPSite(app.runner, settings.http_host, settings.http_port)
+    site = TCPSite(app.runner, settings.http_host, settings.http_port)
     await site.start()
     server = site._server
     sockets = getattr(server, "sockets", None) or []

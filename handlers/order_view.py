@@ -24,7 +24,8 @@ MAX_ITEMS_ON_CARD = 10
 
 def current_lang() -> str:
     """The language of the update being handled (or the renderer's context)."""
-    return I18n.get_current().current_locale
+    i18n = I18n.get_current()
+    return i18n.current_locale if i18n is not None else "ru"
 
 
 def zone(name: str | None) -> ZoneInfo:
