@@ -1,7 +1,13 @@
 """The lookup commands: /order, /status, /orders, /today, /find, /customer, /discounts,
 /shipping and /help, for chats linked to a shop.
 
-`make_lookups_router()` builds the router; `handlers/setup.py` includes it.
+`make_lookups_router()` builds the router; `handlers/setup.py` includes it first, so its
+/help (linked chats only), bare order numbers and the comment flow's /cancel win.
+
+With several shops linked to a chat, the shop goes first: `/order demo 2336327` or
+`/status 7 2336327` (shop id or the start of its title); otherwise buttons ask which one.
+Every button carries the shop id and is re-checked against this chat and this user.
+Pixlpark calls of one lookup share a deadline (the client timeout, at most 10 s).
 """
 
 from __future__ import annotations
