@@ -228,8 +228,8 @@ def make_groups_router() -> Router:
         if access is None or not isinstance(query.message, Message):
             await answer_expired(query)
             return
-        await query.answer()
         await unlink_group(query.message, bot, db, access, query.from_user.id)
+        await query.answer()
 
     @router.my_chat_member(F.chat.type.in_(GROUP_TYPES))
     async def membership(event: ChatMemberUpdated, db: Storage, bot: Bot, i18n: I18n) -> None:

@@ -83,9 +83,7 @@ async def member_name(bot: Bot, user_id: int) -> str:
     return str(user_id)
 
 
-async def staff_view(
-    bot: Bot, db: Storage, shop: Shop, viewer_id: int
-) -> tuple[str, InlineKeyboardMarkup]:
+async def staff_view(bot: Bot, db: Storage, shop: Shop) -> tuple[str, InlineKeyboardMarkup]:
     """The member list of a shop with buttons to change roles (not for owners)."""
     members: list[Member] = await db.members.list(shop.id)
     lines = [_("Members of <b>{shop}</b>:").format(shop=esc(shop_title(shop)))]
@@ -113,7 +111,8 @@ async def staff_view(
         sizes.append(3)
     if len(members) <= 1:
         lines.append(_("No colleagues yet. Invite them with /invite."))
-    builder.adjust(*sizes) if sizes else None
+    if sizes:
+        builder.adjust(*sizes)
     return "\n".join(lines), builder.as_markup()
 
 
@@ -277,7 +276,7 @@ def make_members_router() -> Router:
         access = await choose_shop(message, shops, command.args, "staff")
         if access is None:
             return
-        text, markup = await staff_view(bot, db, access.shop, message.chat.id)
+        text, markup = await staff_view(bot, db, access.shop)
         await message.answer(text, reply_markup=markup)
 
     @router.callback_query(PickCb.filter(F.cmd == "staff"), ButtonAccess(Access.OWNER))
@@ -293,7 +292,7 @@ def make_members_router() -> Router:
             await answer_expired(query)
             return
         await query.answer()
-        text, markup = await staff_view(bot, db, access.shop, query.from_user.id)
+        text, markup = await staff_view(bot, db, access.shop)
         await query.message.edit_text(text, reply_markup=markup)
 
     @router.callback_query(
@@ -337,7 +336,7 @@ def make_members_router() -> Router:
             details={"member": target, "role": action},
         )
         await query.answer(note)
-        text, markup = await staff_view(bot, db, shop, query.from_user.id)
+        text, markup = await staff_view(bot, db, shop)
         await query.message.edit_text(text, reply_markup=markup)
 
     return router

@@ -59,15 +59,12 @@ def shop_buttons(access: ShopAccess, private: bool) -> list[tuple[str, ShopCb]]:
 def shops_view(shops: list[ShopAccess], private: bool) -> tuple[str, InlineKeyboardMarkup]:
     lines = [_("Shops linked to this chat:")]
     builder = InlineKeyboardBuilder()
-    sizes: list[int] = []
     for access in shops:
         lines.append(shop_line(access))
         buttons = shop_buttons(access, private)
         prefix = f"{access.name[:12]}: " if len(shops) > 1 else ""
         for text, data in buttons:
             builder.button(text=prefix + text, callback_data=data)
-        sizes.append(2)
-        sizes.extend([2] * ((len(buttons) - 1) // 2))
     builder.adjust(2)
     return "\n".join(lines), builder.as_markup()
 
@@ -166,8 +163,8 @@ def make_shops_router() -> Router:
             await query.answer()
             await message.answer(confirm_text(access), reply_markup=confirm_markup(access.shop.id))
         elif action == "unlink" and not is_private:
-            await query.answer()
             await unlink_group(message, bot, db, access, query.from_user.id)
+            await query.answer()
         else:
             await answer_expired(query)
 

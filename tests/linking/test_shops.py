@@ -26,6 +26,11 @@ async def test_two_shops_in_one_group(harness: Harness) -> None:
     # A plain group member sees neither webhook URLs nor a role.
     assert not any("Webhook" in t for t in button_texts(listing))
     assert "your role" not in listing["text"]
+    # ...and may not unlink: the button says why.
+    unlink = next(b for b in buttons(listing) if "Unlink" in b["text"])
+    query = await tg.click(member, listing, unlink["callback_data"])
+    assert "Only admins" in (await answer_of(tg, query))["text"]
+    assert len(await db.links.for_chat(group)) == 2
 
     # Several shops: /unlink asks which one, with buttons.
     await tg.send_text(owner, group, "/unlink")
