@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 
 
 class Metrics:
@@ -54,11 +54,6 @@ class Metrics:
         self.poll_changes = Counter(
             "poller_changes",
             "Order changes the reconciliation poller found that no webhook had reported",
-            registry=self.registry,
-        )
-        self.inbox_pending = Gauge(
-            "inbox_pending",
-            "Inbox events not processed yet (as of the last processor pass)",
             registry=self.registry,
         )
 

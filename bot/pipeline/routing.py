@@ -209,7 +209,9 @@ async def plan_alerts(
             )
             markup = card_keyboard(shop.id, order.id)
             reply_lines = [alert_line(kind, order, previous_status) for kind in chosen]
-        base = f"alert:{event_id}:{link.chat_id}"
+        # Same event, same chat, same kinds → same keys: re-processing adds nothing. Kinds
+        # are part of the key so that a re-run that sees a newer change still alerts it.
+        base = f"alert:{event_id}:{link.chat_id}:{'+'.join(kind.value for kind in kinds)}"
         planned.append(
             PlannedMessage(
                 kind=OutboxKind.CARD,
