@@ -95,7 +95,8 @@ def ask_public_text() -> str:
     return _(
         "Send the <b>Public Key</b> of your Pixlpark shop.\n"
         "You find both keys in the Pixlpark admin panel under "
-        "“Настройка / Доступ → Доступность API” (switch API access on if it is off). /cancel to stop."
+        "“Настройка / Доступ → Доступность API” (switch API access on if it is off). "
+        "/cancel to stop."
     )
 
 

@@ -26,7 +26,8 @@ def welcome_text(first_name: str | None, has_shops: bool) -> str:
     else:
         steps = _(
             "To connect your shop (takes a minute):\n"
-            "1. In the Pixlpark admin panel open “Настройка / Доступ → Доступность API” and switch API access on.\n"
+            "1. In the Pixlpark admin panel open “Настройка / Доступ → Доступность API” "
+            "and switch API access on.\n"
             "2. Send /connect here and paste the Public Key, then the Private Key "
             "(or send <code>/connect PUBLIC PRIVATE</code> in one message).\n"
             "3. I check the keys with Pixlpark and give you the webhook URLs and a button "
