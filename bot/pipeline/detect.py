@@ -7,25 +7,11 @@ The same state twice yields nothing, so a repeated webhook or poll is silent.
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import StrEnum
 
+from handlers.alert_kinds import ALL_KINDS as ALL_KINDS  # re-exported
+from handlers.alert_kinds import AlertKind
 from pixlpark.models import Order
 from storage import OrderSnapshot
-
-
-class AlertKind(StrEnum):
-    """An alert about an order; the values are the names links select in ``events``."""
-
-    NEW_ORDER = "new_order"
-    PAID = "paid"
-    STATUS_CHANGED = "status_changed"
-    CANCELLED = "cancelled"
-    COMMENT = "comment"
-    ARCHIVE_READY = "archive_ready"
-    ARCHIVE_FAILED = "archive_failed"
-
-
-ALL_KINDS: tuple[AlertKind, ...] = tuple(AlertKind)
 
 CANCELLED_STATUSES = frozenset({"Cancelled", "CancelledWithDefect", "Refused", "Returned"})
 """Statuses that end an order without it being delivered."""
