@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint check-format typecheck unit bench fakes clean
+.PHONY: run test lint check-format typecheck unit bench fakes clean lock
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -34,6 +34,15 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## Re-resolve requirements.lock (the image's exact runtime versions) in a clean temporary venv.
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+	&& $(PYTHON) -m venv "$$tmp/venv" \
+	&& $(PYTHON) -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > "$$tmp/deps.txt" \
+	&& "$$tmp/venv/bin/pip" install -q --disable-pip-version-check -r "$$tmp/deps.txt" \
+	&& { grep '^#' requirements.lock; "$$tmp/venv/bin/pip" freeze --all --exclude-editable | grep -v -E '^(pip|setuptools|wheel)=='; } > "$$tmp/lock" \
+	&& mv "$$tmp/lock" requirements.lock && echo "requirements.lock updated"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
