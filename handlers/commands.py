@@ -57,6 +57,8 @@ COMMANDS: list[MenuCommand] = [
     _cmd("link", __("Link a group to a shop"), PRIVATE, ADMIN),
     _cmd("unlink", __("Unlink this group from a shop"), ADMIN),
     _cmd("disconnect", __("Remove a shop and its keys"), PRIVATE),
+    _cmd("alerts", __("Alert settings"), PRIVATE, ADMIN),
+    _cmd("timezone", __("Shop time zone"), PRIVATE, ADMIN),
     _cmd("lang", __("Language"), PRIVATE, ADMIN),
     _cmd("help", __("Help"), PRIVATE, GROUP, ADMIN),
 ]

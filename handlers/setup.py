@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Dispatcher, Router
 from aiogram.utils.i18n import I18n
 
+from handlers.alert_settings import make_alert_settings_router
 from handlers.connect import make_connect_router
 from handlers.errors import make_errors_router
 from handlers.fallback import make_fallback_router
@@ -32,6 +33,7 @@ def make_root_router() -> Router:
     root.include_router(make_shops_router())
     root.include_router(make_language_router())
     root.include_router(make_health_router())
+    root.include_router(make_alert_settings_router())
     # Keep last: answers every callback query nobody else handled ("button expired").
     root.include_router(make_fallback_router())
     return root

@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess
+from handlers.alert_settings import open_alert_settings
 from handlers.callbacks import ButtonAccess, DisconnectCb, PickCb, ShopCb, choose_shop, find_shop
 from handlers.clients import ShopClients
 from handlers.config import HandlerConfig
@@ -135,12 +136,7 @@ def make_shops_router() -> Router:
         action = callback_data.action
         is_private = message.chat.type == "private"
         if action == "alerts":
-            await query.answer()
-            await message.answer(
-                _("Alert settings of <b>{shop}</b>: send /alerts in this chat.").format(
-                    shop=esc(access.name)
-                )
-            )
+            await open_alert_settings(query, message, db, bot, access)
         elif action == "hooks":
             if access.level < Access.OWNER:
                 raise AccessDenied("role", Access.OWNER)

@@ -1,0 +1,1 @@
+from tests.harness import harness  # noqa: F401
