@@ -25,7 +25,7 @@ from bot.metrics import Metrics
 from bot.pipeline.signals import Signals
 from handlers.config import WEBHOOK_EVENTS
 from storage import Storage
-from storage.timeutil import utcnow
+from storage.repos.inbox import InboxWriter, NewEvent
 
 log = logging.getLogger("bot.webhooks")
 
@@ -50,9 +50,13 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def dedupe_key(shop_id: int, event: str, body: Any) -> str:
-    """The inbox de-duplication key of a webhook: same shop, event and body → same key."""
-    digest = hashlib.sha256(f"{shop_id}\n{event}\n{canonical_json(body)}".encode()).hexdigest()
+def dedupe_key(shop_id: int, event: str, body: Any, *, text: str | None = None) -> str:
+    """The inbox de-duplication key of a webhook: same shop, event and body → same key.
+
+    ``text``: the body's :func:`canonical_json`, when the caller has it already.
+    """
+    text = canonical_json(body) if text is None else text
+    digest = hashlib.sha256(f"{shop_id}\n{event}\n{text}".encode()).hexdigest()
     return f"wh:{digest}"
 
 
@@ -120,6 +124,8 @@ class WebhookReceiver:
         self.storage = storage
         self.signals = signals
         self.metrics = metrics
+        # Concurrent requests share one transaction; each is answered after its commit.
+        self.writer = InboxWriter(storage.inbox, touch_shops=True)
 
     def register(self, app: web.Application) -> None:
         """Add the webhook routes to ``app``."""
@@ -156,11 +162,11 @@ class WebhookReceiver:
         if event not in WEBHOOK_EVENTS:
             raise Refusal(404, "unknown_event", "not found")
         try:
-            shop = await self.storage.shops.get_by_webhook_token(token)
+            shop_id = await self.storage.shops.id_by_webhook_token(token)
         except Exception:
             log.exception("webhook: database error while looking up the token")
             raise Refusal(503, "database", "temporarily unavailable") from None
-        if shop is None:
+        if shop_id is None:
             raise Refusal(404, "unknown_token", "not found")
         raw = await read_body(
             request,
@@ -171,12 +177,10 @@ class WebhookReceiver:
         order_id = order_id_of(body, event)
         if order_id is None:
             raise Refusal(400, "no_order_id", "no order id in the body")
-        key = dedupe_key(shop.id, event, body)
+        text = canonical_json(body)
+        key = dedupe_key(shop_id, event, body, text=text)
         try:
-            stored, created = await self.storage.inbox.add(
-                shop.id, event, order_id, canonical_json(body), key
-            )
-            await self.storage.shops.touch_event(shop.id, utcnow())
+            stored, created = await self.writer.add(NewEvent(shop_id, event, order_id, text, key))
         except Exception:
             log.exception("webhook: could not store the event")
             raise Refusal(503, "database", "temporarily unavailable") from None
@@ -185,13 +189,13 @@ class WebhookReceiver:
             self.signals.inbox.set()
             log.info(
                 "webhook accepted",
-                extra={"shop": shop.id, "event": event, "order": order_id, "inbox": stored.id},
+                extra={"shop": shop_id, "event": event, "order": order_id, "inbox": stored.id},
             )
         else:
             self.metrics.webhook_duplicates.inc()
             log.info(
                 "webhook repeated, already stored",
-                extra={"shop": shop.id, "event": event, "order": order_id, "inbox": stored.id},
+                extra={"shop": shop_id, "event": event, "order": order_id, "inbox": stored.id},
             )
         return web.json_response({"ok": True})
 

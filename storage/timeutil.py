@@ -35,6 +35,8 @@ def opt_to_db(value: datetime | None) -> str | None:
 
 def from_db(text: str) -> datetime:
     """Parse a stored timestamp back into a tz-aware UTC datetime."""
+    if len(text) == 27 and text[-1] == "Z":  # our own format: fromisoformat is ~50× faster
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
 
 

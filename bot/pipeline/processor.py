@@ -120,9 +120,22 @@ class Processor:
         self._limit = asyncio.Semaphore(max(1, app.settings.processor_concurrency))
 
     async def run(self) -> None:
-        """Process events until cancelled, waking on the inbox signal or every second."""
+        """Process events until cancelled, waking on the inbox signal or every second.
+
+        First the leases a killed predecessor left are handed back (one processor per
+        database), so its events are processed now instead of when the leases run out.
+        """
+        try:
+            released = await self.storage.inbox.release_all()
+        except Exception:
+            log.exception("could not release the inbox leases of a previous run")
+        else:
+            if released:
+                log.info("inbox leases of a previous run released", extra={"events": released})
         signal = self.app.signals.inbox
         while True:
+            # Cleared before the claim, so a signal set while claiming is not lost.
+            signal.clear()
             try:
                 busy = await self.run_once()
             except asyncio.CancelledError:
@@ -132,7 +145,6 @@ class Processor:
                 busy = False
             if busy:
                 continue
-            signal.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(signal.wait(), IDLE_WAKE)
 

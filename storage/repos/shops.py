@@ -161,6 +161,13 @@ class ShopRepository(Repository):
             return None
         return await self._one("webhook_token = ?", (token,))
 
+    async def id_by_webhook_token(self, token: str) -> int | None:
+        """The id of the shop whose webhook URL carries this token (no key decrypted)."""
+        if not token:
+            return None
+        row = await self._db.fetchone("SELECT id FROM shops WHERE webhook_token = ?", (token,))
+        return None if row is None else int(row["id"])
+
     async def list_active(self) -> list[Shop]:
         """Shops in state active, by id."""
         rows = await self._db.fetchall(

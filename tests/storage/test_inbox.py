@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from storage import Shop, Storage, open_storage
+from storage.errors import ConstraintError
+from storage.repos.inbox import InboxWriter, NewEvent
 
 from .conftest import SECRET, FakeClock
 
@@ -89,3 +94,98 @@ async def test_concurrent_claimers_never_share(
         await asyncio.gather(worker(storage), worker(other), worker(storage), worker(other))
     assert len(seen) == 120
     assert len(set(seen)) == 120
+
+
+async def test_add_many_one_transaction_with_repeats(
+    storage: Storage, shop: Shop, clock: FakeClock
+) -> None:
+    old, _ = await storage.inbox.add(shop.id, "k", "O0", '{"old":1}', "seen")
+    clock.advance(seconds=5)
+    results = await storage.inbox.add_many(
+        [
+            NewEvent(shop.id, "k", "O1", '{"a":1}', "a"),
+            NewEvent(shop.id, "k", "O0", '{"old":2}', "seen"),  # stored before
+            NewEvent(shop.id, "k", "O2", '{"b":1}', "b"),
+            NewEvent(shop.id, "k", "O1", '{"a":2}', "a"),  # repeated within the batch
+        ],
+        touch_shops=True,
+    )
+    assert [created for _, created in results] == [True, False, True, False]
+    assert results[1][0] == old
+    assert results[3][0] == results[0][0] and results[0][0].body == '{"a":1}'
+    assert results[0][0].received_at == clock.now
+    assert await storage.inbox.pending_count() == 3
+    touched = await storage.shops.get(shop.id)
+    assert touched is not None and touched.last_event_at == clock.now
+    assert await storage.inbox.add_many([]) == []
+
+
+def count_transactions(storage: Storage, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the write transactions opened on ``storage``'s connection from now on."""
+    db: Any = storage._db
+    opened = [0]
+    original = db.transaction
+
+    def counting() -> Any:
+        opened[0] += 1
+        return original()
+
+    monkeypatch.setattr(db, "transaction", counting)
+    return opened
+
+
+async def test_writer_group_commits_concurrent_adds(
+    db_url: str, storage: Storage, shop: Shop, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = InboxWriter(storage.inbox, touch_shops=True)
+    opened = count_transactions(storage, monkeypatch)
+    async with await open_storage(db_url, SECRET, clock=clock) as other:
+
+        async def add(i: int) -> tuple[int, bool]:
+            key = f"k{i % 40}"  # events 40..49 repeat events 0..9
+            event, created = await writer.add(NewEvent(shop.id, "k", str(i), "{}", key))
+            # Durable on return: another connection sees the committed row.
+            seen = await other.inbox.get(event.id)
+            assert seen is not None and seen.dedupe_key == key
+            return event.id, created
+
+        results = await asyncio.gather(*(add(i) for i in range(50)))
+    assert opened[0] == writer.transactions <= 3  # 50 adds, not 50 transactions
+    assert sum(created for _, created in results) == 40
+    for i in range(10):  # a repeat gets the first event's row, not a new one
+        assert results[i + 40] == (results[i][0], False)
+    assert await storage.inbox.pending_count() == 40
+    touched = await storage.shops.get(shop.id)
+    assert touched is not None and touched.last_event_at == clock.now
+
+
+async def test_writer_alone_commits_at_once(
+    storage: Storage, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer = InboxWriter(storage.inbox)
+    opened = count_transactions(storage, monkeypatch)
+    for i in range(3):
+        _, created = await writer.add(NewEvent(shop.id, "k", None, "{}", f"solo{i}"))
+        assert created
+    assert opened[0] == writer.transactions == 3
+
+
+async def test_writer_isolates_a_failing_event(storage: Storage, shop: Shop) -> None:
+    writer = InboxWriter(storage.inbox)
+    good = [writer.add(NewEvent(shop.id, "k", None, "{}", f"g{i}")) for i in range(5)]
+    bad = writer.add(NewEvent(shop.id + 999, "k", None, "{}", "no-such-shop"))
+    results = await asyncio.gather(*good, bad, return_exceptions=True)
+    assert isinstance(results[-1], ConstraintError)
+    assert all(isinstance(r, tuple) and r[1] is True for r in results[:-1])
+    assert await storage.inbox.pending_count() == 5
+
+
+async def test_release_all_frees_leases_left_by_a_dead_worker(storage: Storage, shop: Shop) -> None:
+    for i in range(3):
+        await storage.inbox.add(shop.id, "k", None, "{}", f"r{i}")
+    claimed = await storage.inbox.claim(limit=2, lease_seconds=3600)
+    await storage.inbox.mark_processed(claimed[0].id)
+    assert await storage.inbox.release_all() == 1  # the processed one keeps no lease anyway
+    again = await storage.inbox.claim(limit=10)
+    assert [e.id for e in again] == [claimed[1].id, claimed[1].id + 1]
+    assert again[0].attempts == 2  # the killed worker's attempt stays counted
