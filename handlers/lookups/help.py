@@ -65,9 +65,16 @@ def help_text(chat: Chat, shops: list[ShopAccess]) -> str:
         )
     lines.append("")
     if level >= Access.OWNER and private:
-        lines.append(esc(_("Shop settings: /shops, /invite, /staff, /link, /disconnect, /lang.")))
+        lines.append(
+            esc(
+                _(
+                    "Shop settings: /shops, /alerts, /timezone, /health, /invite, /staff, "
+                    "/link, /disconnect, /lang."
+                )
+            )
+        )
     elif private:
         lines.append(esc(_("Shops of this chat: /shops. Language: /lang.")))
     else:
-        lines.append(esc(_("Shops of this group: /shops. Group admins: /lang, /unlink.")))
+        lines.append(esc(_("Shops of this group: /shops. Group admins: /alerts, /lang, /unlink.")))
     return "\n".join(lines)
