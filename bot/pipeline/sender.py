@@ -19,6 +19,11 @@ id and the row is retried at once; "message to edit not found" → a new card; o
 ``outbox_max_attempts``; an outage (several failures in a row) pauses everything and
 probes with one message at a time.
 
+A card row whose order got newer card updates meanwhile is not sent as it is: just
+before the call, the newest queued update is claimed in its place and the older ones
+are marked sent (superseded), so a busy order's card costs one call, not one per change.
+The replies queued in between follow the card, threaded to it as usual.
+
 Crash safety comes from the outbox: a row is ``sending`` only while its task lives,
 ``recover_inflight`` returns leftovers to ``pending`` at start, and ``mark_sent``
 follows the Telegram call directly, so only a message Telegram accepted in the
@@ -98,6 +103,8 @@ class DeliveryStatus:
     retried: int = 0
     throttled: int = 0
     dead: int = 0
+    superseded: int = 0
+    """Claimed card rows skipped because a newer update of the same card was queued."""
     last_sent_at: datetime | None = None
     errors: deque[DeliveryError] = field(default_factory=lambda: deque(maxlen=200))
 
@@ -258,23 +265,25 @@ class Sender:
     # ------------------------------------------------------------------ one row
 
     async def _run_row(self, row: OutboxMessage, at: float) -> None:
+        target = row  # what is delivered: the row, or the newest update of its card
         try:
             delay = at - self.clock()
             if delay > 0:
                 await asyncio.sleep(delay)
             self._started.add(row.id)
-            await self._attempt(row)
+            target = await self._newest_card(row)
+            await self._attempt(target)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # storage trouble while recording an outcome
             log.error(
                 "outbox row failed unexpectedly",
-                extra={"row": row.id, "chat_id": row.chat_id, "error": type(exc).__name__},
+                extra={"row": target.id, "chat_id": row.chat_id, "error": type(exc).__name__},
             )
             with contextlib.suppress(Exception):
                 await self.storage.outbox.retry(
-                    row.id,
-                    not_before=self._due_in(self._backoff(row.attempts + 1)),
+                    target.id,
+                    not_before=self._due_in(self._backoff(target.attempts + 1)),
                     error=_err(exc),
                 )
         finally:
@@ -283,6 +292,20 @@ class Sender:
                 del self._chats[row.chat_id]
             self._started.discard(row.id)
             self.signals.outbox.set()
+
+    async def _newest_card(self, row: OutboxMessage) -> OutboxMessage:
+        """For a card row with newer updates queued, the newest (the rest are superseded)."""
+        if row.kind is not OutboxKind.CARD or row.shop_id is None or row.order_id is None:
+            return row
+        newest = await self.storage.outbox.supersede_cards(row.id)
+        if newest is None:
+            return row
+        self.status.superseded += 1
+        log.debug(
+            "card updates superseded",
+            extra={"row": row.id, "chat_id": row.chat_id, "newest": newest.id},
+        )
+        return newest
 
     async def _attempt(self, row: OutboxMessage) -> None:
         outbox = self.storage.outbox

@@ -141,6 +141,57 @@ class OutboxRepository(Repository):
             )
         return sorted((message_from_row(row) for row in rows), key=lambda m: m.id)
 
+    async def supersede_cards(self, message_id: int) -> OutboxMessage | None:
+        """Skip straight to the newest pending update of a claimed card row.
+
+        ``message_id`` is a card row being sent. When newer card rows of the same chat,
+        shop and order are pending, the newest of them is claimed (``sending``) in its
+        place and returned, and the claimed row and the ones in between are marked sent
+        (``last_error`` says by which row they were superseded): the card shows only its
+        latest state, in one Telegram call. The newest row rings (``disable_notification``
+        off) if any of the collapsed rows would have. None when there is nothing newer;
+        the claimed row then stays as it is. One transaction.
+        """
+        now = to_db(self._clock())
+        async with self._db.transaction() as tx:
+            claimed = await tx.fetchone(
+                "SELECT chat_id, shop_id, order_id, disable_notification FROM outbox "
+                "WHERE id = ? AND kind = ? AND state = ?",
+                (message_id, OutboxKind.CARD.value, _SENDING),
+            )
+            if claimed is None or claimed["shop_id"] is None or claimed["order_id"] is None:
+                return None
+            newer = await tx.fetchall(
+                "SELECT id, disable_notification FROM outbox "
+                "WHERE chat_id = ? AND shop_id = ? AND order_id = ? AND kind = ? AND state = ? "
+                "AND id > ? ORDER BY id",
+                (
+                    claimed["chat_id"],
+                    claimed["shop_id"],
+                    claimed["order_id"],
+                    OutboxKind.CARD.value,
+                    _PENDING,
+                    message_id,
+                ),
+            )
+            if not newer:
+                return None
+            newest = int(newer[-1]["id"])
+            quiet = all(row["disable_notification"] for row in [claimed, *newer])
+            older = [message_id] + [int(row["id"]) for row in newer[:-1]]
+            await tx.execute(
+                "UPDATE outbox SET state = ?, sent_at = ?, claimed_at = NULL, last_error = ? "
+                f"WHERE id IN ({placeholders(len(older))})",
+                (_SENT, now, f"superseded by #{newest}", *older),
+            )
+            row = await tx.fetchone(
+                "UPDATE outbox SET state = ?, claimed_at = ?, disable_notification = ? "
+                "WHERE id = ? RETURNING *",
+                (_SENDING, now, quiet, newest),
+            )
+        assert row is not None
+        return message_from_row(row)
+
     async def mark_sent(self, message_id: int, tg_message_id: int | None) -> None:
         """The message went out (``tg_message_id``: the Telegram message id, if any)."""
         await self._db.execute(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from storage import OutboxKind, OutboxState, Shop, Storage, open_storage
 
@@ -215,3 +216,46 @@ async def test_two_storages_claim_concurrently(
         assert texts == [f"{chat}:{n}" for n in range(per_chat)]  # per-chat FIFO held
     stats = await storage.outbox.stats()
     assert stats["sent"] == chats * per_chat
+
+
+async def test_supersede_cards_keeps_only_the_newest_update(
+    storage: Storage, shop: Shop, clock: FakeClock
+) -> None:
+    async def put(text: str, **fields: Any) -> int:
+        row_id = await storage.outbox.enqueue(
+            chat_id=7, text=text, dedupe_key=f"k:{text}", **fields
+        )
+        assert row_id is not None
+        return row_id
+
+    card: dict[str, Any] = {"kind": OutboxKind.CARD, "shop_id": shop.id, "order_id": "A1"}
+    first = await put("new", disable_notification=False, **card)  # a new card rings
+    reply = await put("paid!", kind=OutboxKind.REPLY, shop_id=shop.id, order_id="A1")
+    middle = await put("paid", disable_notification=True, **card)
+    other_order = await put("B1 new", kind=OutboxKind.CARD, shop_id=shop.id, order_id="B1")
+    other_chat = await storage.outbox.enqueue(
+        chat_id=8, text="A1 elsewhere", dedupe_key="k8", **card
+    )
+    newest = await put("shipped", disable_notification=True, **card)
+
+    assert await storage.outbox.supersede_cards(first) is None  # not claimed: untouched
+    [claimed] = await storage.outbox.claim(10, exclude_chats=[8])
+    assert claimed.id == first
+    clock.advance(seconds=1)
+    replacement = await storage.outbox.supersede_cards(first)
+    assert replacement is not None and replacement.id == newest
+    assert replacement.state is OutboxState.SENDING and replacement.text == "shipped"
+    assert replacement.disable_notification is False  # rings, as the first card would have
+    for row_id in (first, middle):
+        row = await storage.outbox.get(row_id)
+        assert row is not None and row.state is OutboxState.SENT
+        assert row.last_error == f"superseded by #{newest}" and row.sent_at == clock.now
+    for row_id in (reply, other_order, other_chat):
+        row = await storage.outbox.get(row_id)
+        assert row is not None and row.state is OutboxState.PENDING
+    # nothing newer now; a reply or an unclaimed row is never touched
+    assert await storage.outbox.supersede_cards(newest) is None
+    assert await storage.outbox.supersede_cards(reply) is None
+    await storage.outbox.mark_sent(newest, 99)
+    # the chat's queue goes on in order: the reply, then the other order's card
+    assert [m.id for m in await storage.outbox.claim(10, exclude_chats=[8])] == [reply]
