@@ -51,7 +51,7 @@ def body_of(fake: FakeShop, order_id: str) -> dict[str, Any]:
     )
 
 
-CARD = re.compile(r"🧾 <b>\D*?(\d+)")
+CARD = re.compile(r"🧾 (?:<b>)?\D*?(\d+)")
 PAID = re.compile(r"💰.*?(\d{3,})")
 
 
