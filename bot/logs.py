@@ -89,3 +89,5 @@ def setup_logging(level: str, fmt: str, redactor: Redactor) -> None:
     # httpx logs every request URL at INFO; the URLs carry oauth_token.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
+    # aiosqlite logs every statement with its parameters at DEBUG: tokens, customers' data.
+    logging.getLogger("aiosqlite").setLevel(max(logging.INFO, root.level))
