@@ -6,15 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
 from aiohttp.web import Application, AppRunner, TCPSite
 
 from bot.config import BotMode, Settings
+from bot.instrument import TelegramMetricsMiddleware, instrumented_http_client
 from bot.logs import Redactor
 from bot.metrics import Metrics
 from bot.pipeline.poller import Poller
@@ -22,6 +25,7 @@ from bot.pipeline.processor import Processor
 from bot.pipeline.sender import Sender
 from bot.pipeline.signals import Signals
 from bot.telegram import make_bot
+from bot.telegram_webhook import TelegramWebhook, WebhookAddress, wait_tasks, webhook_address
 from bot.web import make_web_app
 from handlers.cache import OrderCache
 from handlers.clients import ShopClients
@@ -32,6 +36,13 @@ from handlers.setup import setup_handlers
 from storage import Storage, open_storage
 
 log = logging.getLogger(__name__)
+
+CLOSE_RESERVE = 1.5
+"""Seconds of the shutdown budget kept for closing sessions and the database."""
+
+
+class WebhookSetupError(Exception):
+    """Telegram refused setWebhook; the message is one clear line."""
 
 
 @dataclass
@@ -55,13 +66,18 @@ class App:
     polling: asyncio.Task[None] | None = None
     http_port: int = 0
     sender: Sender | None = None
+    telegram_webhook: TelegramWebhook | None = None
+    webhook: WebhookAddress | None = None
 
 
 async def build_app(settings: Settings, redactor: Redactor) -> App:
     """Open the database and create the bot, the dispatcher and the web application."""
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     storage = await open_storage(settings.database_url, secret)
-    http = httpx.AsyncClient(
+    signals, metrics = Signals(), Metrics()
+    http = instrumented_http_client(
+        metrics,
+        settings.pixlpark_api_url,
         timeout=settings.pixlpark_timeout,
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
     )
@@ -73,6 +89,7 @@ async def build_app(settings: Settings, redactor: Redactor) -> App:
     )
     i18n = make_i18n(settings.default_language)
     bot = make_bot(settings)
+    bot.session.middleware(TelegramMetricsMiddleware(metrics))
     config = HandlerConfig(
         public_url=settings.public_url,
         default_language=settings.default_language,
@@ -83,20 +100,33 @@ async def build_app(settings: Settings, redactor: Redactor) -> App:
         storage=MemoryStorage(), db=storage, clients=clients, config=config, cache=cache
     )
     setup_handlers(dp, i18n)
-    signals, metrics = Signals(), Metrics()
     web_app = make_web_app(settings=settings, storage=storage, signals=signals, metrics=metrics)
     app = App(
         settings, redactor, storage, http, clients, i18n, bot, dp, web_app, cache, signals, metrics
     )
     app.sender = Sender(storage=storage, bot=bot, i18n=i18n, settings=settings, signals=app.signals)
     dp["delivery"] = app.sender.status
+    metrics.watch_deliveries(lambda: app.sender.status if app.sender else None)
+    if settings.bot_mode is BotMode.WEBHOOK:
+        address = webhook_address(settings)
+        redactor.add(address.secret_token, address.path.rsplit("/", 1)[-1])
+        app.webhook = address
+        app.telegram_webhook = TelegramWebhook(
+            dp, bot, secret_token=address.secret_token, metrics=metrics
+        )
+        app.telegram_webhook.add_route(web_app, address.path)
     return app
 
 
 async def start_app(app: App, *, polling_timeout: int = 10) -> None:
     """Start serving: the HTTP server, background workers, and Telegram updates."""
     settings = app.settings
-    app.runner = AppRunner(app.web, handle_signals=False, access_log=None)
+    app.runner = AppRunner(
+        app.web,
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=max(0.5, settings.shutdown_timeout * 0.3),
+    )
     await app.runner.setup()
     site = TCPSite(app.runner, settings.http_host, settings.http_port)
     await site.start()
@@ -121,40 +151,89 @@ async def start_app(app: App, *, polling_timeout: int = 10) -> None:
                 allowed_updates=app.dp.resolve_used_update_types(),
             )
         )
+    elif app.webhook is not None:
+        allowed = app.dp.resolve_used_update_types()
+        try:
+            await app.bot.set_webhook(
+                app.webhook.url,
+                secret_token=app.webhook.secret_token,
+                allowed_updates=allowed,
+                drop_pending_updates=False,
+            )
+        except TelegramAPIError as exc:
+            raise WebhookSetupError(
+                f"Telegram refused the webhook {app.webhook.shown_url}: {exc.message}"
+            ) from None
+        log.info(
+            "telegram webhook set",
+            extra={"url": app.webhook.shown_url, "updates": ",".join(allowed)},
+        )
 
 
-async def stop_app(app: App) -> None:
-    """Stop in order: updates, HTTP, workers; then close sessions and the database."""
-    log.info("shutting down")
-    if app.polling is not None:
-        with contextlib.suppress(RuntimeError):
-            await app.dp.stop_polling()
-        with contextlib.suppress(asyncio.CancelledError):
-            await app.polling
-        app.polling = None
-    if app.runner is not None:
-        await app.runner.cleanup()
-        app.runner = None
-    if app.sender is not None:
-        await app.sender.drain(timeout=5.0)
+async def stop_app(app: App, *, timeout: float | None = None) -> None:
+    """Stop within ``timeout`` s (SHUTDOWN_TIMEOUT): no new updates or requests, then
+    let running update handlers and the message the sender is sending finish, stop the
+    workers, and close the sessions and the database. Safe after a partial start."""
+    loop = asyncio.get_running_loop()
+    budget = app.settings.shutdown_timeout if timeout is None else timeout
+    deadline = loop.time() + budget
+
+    def left(reserve: float = CLOSE_RESERVE) -> float:
+        return max(0.0, deadline - loop.time() - reserve)
+
+    log.info("shutting down", extra={"timeout": budget})
+    try:
+        await _stop_updates(app, left)
+        if app.runner is not None:
+            await asyncio.wait_for(app.runner.cleanup(), left(CLOSE_RESERVE / 2) or 0.1)
+            app.runner = None
+        drains = [wait_tasks(set(app.dp._handle_update_tasks), left(), "telegram updates")]
+        if app.telegram_webhook is not None:
+            drains.append(app.telegram_webhook.drain(left()))
+        if app.sender is not None:
+            drains.append(app.sender.drain(timeout=left()))
+        await asyncio.gather(*drains)
+    except Exception:  # never let a failed step skip the closing below
+        log.exception("shutdown step failed")
     for task in app.tasks:
         task.cancel()
-    await asyncio.gather(*app.tasks, return_exceptions=True)
+    if app.tasks:
+        await asyncio.wait(app.tasks, timeout=left(CLOSE_RESERVE / 2) or 0.1)
     app.tasks.clear()
-    await app.bot.session.close()
-    await app.http.aclose()
-    await app.storage.close()
+    for close in (app.bot.session.close, app.http.aclose, app.storage.close):
+        try:
+            await asyncio.wait_for(close(), max(0.3, deadline - loop.time()))
+        except Exception as exc:
+            log.warning("close failed", extra={"what": close.__qualname__, "error": repr(exc)})
     log.info("stopped")
 
 
+async def _stop_updates(app: App, left: Callable[..., float]) -> None:
+    """Stop long polling (webhook updates stop with the HTTP server)."""
+    polling = app.polling
+    if polling is None:
+        return
+    try:
+        await app.dp.stop_polling()
+    except RuntimeError:  # not started yet
+        polling.cancel()
+    _done, pending = await asyncio.wait({polling}, timeout=left() or 0.1)
+    for task in pending:
+        task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await polling
+    app.polling = None
+
+
 async def run_app(app: App) -> None:
-    """Serve until SIGTERM or SIGINT, then shut down in order."""
+    """Serve until SIGTERM or SIGINT, then shut down in order (also after a failed start)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await start_app(app)
     try:
+        await start_app(app)
+        log.info("bot running", extra={"mode": app.settings.bot_mode.value})
         await stop.wait()
     finally:
         await stop_app(app)

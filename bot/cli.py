@@ -47,25 +47,33 @@ def main(argv: list[str]) -> int:
 
 
 async def _run(settings: Settings, redactor: Redactor) -> int:
-    from bot.app import build_app, run_app
+    from bot.app import WebhookSetupError, build_app, run_app
 
     try:
         app = await build_app(settings, redactor)
     except StorageError as exc:
         raise StartupError(f"cannot open the database ({_db_place(settings)}): {exc}") from None
+    except OSError as exc:
+        raise StartupError(
+            f"cannot open the database ({_db_place(settings)}): {exc.strerror or exc}"
+        ) from None
     try:
         await _check_token(app.bot)
-        await run_app(app)
-    except OSError as exc:
-        await app.storage.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise StartupError(f"HTTP_PORT {settings.http_port} is already in use") from None
-        raise StartupError(f"cannot start the HTTP server: {exc.strerror or exc}") from None
     except StartupError:
         await app.bot.session.close()
         await app.http.aclose()
         await app.storage.close()
         raise
+    try:
+        await run_app(app)  # closes everything itself, also when the start fails
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise StartupError(
+                f"HTTP_PORT {settings.http_port} is already in use ({settings.http_host})"
+            ) from None
+        raise StartupError(f"cannot start the HTTP server: {exc.strerror or exc}") from None
+    except WebhookSetupError as exc:
+        raise StartupError(str(exc)) from None
     return 0
 
 
@@ -107,15 +115,15 @@ async def _check(settings: Settings, redactor: Redactor) -> int:
         print(f"telegram: ok (@{username})")
     except StartupError as exc:
         failures += 1
-        print(f"telegram: FAILED: {exc}")
+        print(redactor(f"telegram: FAILED: {exc}"))
     finally:
         await bot.session.close()
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     try:
         storage = await open_storage(settings.database_url, secret, auto_migrate=False)
-    except StorageError as exc:
+    except (StorageError, OSError) as exc:
         failures += 1
-        print(f"database: FAILED: {exc}")
+        print(redactor(f"database: FAILED: {exc}"))
     else:
         version = await storage.schema_version()
         await storage.close()
@@ -128,6 +136,10 @@ async def _check(settings: Settings, redactor: Redactor) -> int:
         print(f"public url: warning: {settings.public_url} is not reachable from Pixlpark")
     else:
         print(f"public url: ok ({settings.public_url})")
+    if settings.bot_mode is BotMode.WEBHOOK:
+        from bot.telegram_webhook import webhook_address
+
+        print(f"telegram webhook: {webhook_address(settings).shown_url} (set at start-up)")
     return 1 if failures else 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Literal
 
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
     recheck_delay: float = Field(default=60.0, ge=0)
     poll_max_pages: int = Field(default=5, gt=0)
     webhook_hint_after: float = Field(default=3600.0, ge=0)
+    shutdown_timeout: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -65,6 +67,18 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _secret_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        if not token:
+            return None
+        if len(token) > 256 or re.fullmatch(r"[A-Za-z0-9_-]+", token) is None:
+            raise ValueError("must be 1 to 256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
 
     @field_validator("bot_token")
     @classmethod

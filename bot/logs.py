@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import sys
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +22,28 @@ _PATTERNS = (
         re.compile(r"(?i)\b(oauth_token|password|refreshToken|username|private_?key)=[^&\s\"']+"),
         r"\1=<redacted>",
     ),
+    # Customer contacts must not reach the logs whole, should an error message carry one.
+    (
+        re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"),
+        r"\1***@\2",
+    ),
+    (re.compile(r"\+\d[\d ()-]{8,}(\d\d)\b"), r"+***\1"),
 )
+
+
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+"""The id of the HTTP request being handled (set by the web middleware); tasks started
+while handling it (a Telegram update processed in the background) inherit it."""
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` to every record logged while a request id is set."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        current = request_id.get()
+        if current is not None and not hasattr(record, "request_id"):
+            record.request_id = current
+        return True
 
 
 class Redactor:
@@ -83,6 +105,7 @@ def setup_logging(level: str, fmt: str, redactor: Redactor) -> None:
     """Send every log record to stderr through the redacting formatter."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(LineFormatter(redactor, fmt))
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -1,8 +1,58 @@
-"""Counters of the alert pipeline, on a registry owned by one running app (no global state)."""
+"""Metrics of one running app, on a registry it owns (no global state).
+
+Counters of the Pixlpark webhooks and the alert pipeline, Telegram webhook requests,
+Telegram and Pixlpark call latencies and errors, the outbox backlog (set when scraped)
+and the sender's deliveries by result (read from the sender when scraped). Labels are
+bounded: event and alert kinds, API method names, path templates, status codes; never
+tokens, keys, chat ids or URLs.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+
+class DeliveryCounts(Protocol):
+    """What the sender counts (``DeliveryStatus``)."""
+
+    sent: int
+    retried: int
+    throttled: int
+    dead: int
+
+
+DELIVERY_RESULTS = {
+    "sent": "sent",
+    "retried": "retried",
+    "throttled": "rate_limited",
+    "dead": "dead",
+}
+"""``DeliveryStatus`` attribute -> ``result`` label."""
+
+
+class _DeliveryCollector(Collector):
+    """``telegram_deliveries_total{result}``, read from the sender at scrape time."""
+
+    def __init__(self, source: Callable[[], DeliveryCounts | None]) -> None:
+        self.source = source
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "telegram_deliveries",
+            "Outbox delivery attempts by result (sent, retried, rate_limited, dead)",
+            labels=["result"],
+        )
+        counts = self.source()
+        for attr, result in DELIVERY_RESULTS.items():
+            family.add_metric([result], float(getattr(counts, attr, 0) if counts else 0))
+        yield family
 
 
 class Metrics:
@@ -56,6 +106,67 @@ class Metrics:
             "Order changes the reconciliation poller found that no webhook had reported",
             registry=self.registry,
         )
+
+        self.telegram_updates = Counter(
+            "telegram_webhook_updates",
+            "Telegram updates received on the webhook, by update type",
+            ["type"],
+            registry=self.registry,
+        )
+        self.telegram_refused = Counter(
+            "telegram_webhook_refused",
+            "Telegram webhook requests refused, by reason",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "outbox_backlog",
+            "Outbox messages not delivered yet (pending or being sent), when scraped",
+            registry=self.registry,
+        )
+        self.inbox_pending = Gauge(
+            "inbox_pending",
+            "Webhook events not processed yet, when scraped",
+            registry=self.registry,
+        )
+        self.telegram_latency = Histogram(
+            "telegram_api_request_duration_seconds",
+            "Duration of Telegram Bot API calls, by method",
+            ["method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.telegram_errors = Counter(
+            "telegram_api_errors",
+            "Failed Telegram Bot API calls, by method and error",
+            ["method", "error"],
+            registry=self.registry,
+        )
+        self.pixlpark_latency = Histogram(
+            "pixlpark_api_request_duration_seconds",
+            "Duration of Pixlpark API calls, by HTTP method and path template",
+            ["method", "path"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.pixlpark_responses = Counter(
+            "pixlpark_api_responses",
+            "Pixlpark API responses, by HTTP method, path template and status code",
+            ["method", "path", "status"],
+            registry=self.registry,
+        )
+        self.pixlpark_errors = Counter(
+            "pixlpark_api_errors",
+            "Failed Pixlpark API calls (no answer, or HTTP 4xx/5xx), by path template and error",
+            ["method", "path", "error"],
+            registry=self.registry,
+        )
+        self._deliveries: Callable[[], DeliveryCounts | None] = lambda: None
+        self.registry.register(_DeliveryCollector(lambda: self._deliveries()))
+
+    def watch_deliveries(self, source: Callable[[], DeliveryCounts | None]) -> None:
+        """Report the sender's counts (read at every scrape) as ``telegram_deliveries``."""
+        self._deliveries = source
 
     def refusal(self, reason: str) -> None:
         """Count one refused webhook request."""

@@ -183,6 +183,13 @@ def _create_private_file(path: Path) -> None:
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise StorageError(
+            f"cannot create the directory {path.parent}: a file is in the way"
+        ) from exc
+    except OSError as exc:
+        raise StorageError(f"cannot create the directory {path.parent}: {exc}") from exc
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
@@ -201,9 +208,13 @@ async def connect(
     if target.path is not None:
         _create_private_file(target.path)
     location = ":memory:" if target.path is None else str(target.path)
+    connection = aiosqlite.connect(location, isolation_level=None, timeout=busy_timeout)
     try:
-        conn = await aiosqlite.connect(location, isolation_level=None, timeout=busy_timeout)
+        conn = await connection
     except sqlite3.Error as exc:
+        # aiosqlite stops its worker thread without waiting; wait for it, or it may
+        # report to an event loop that is already closed (a traceback at exit).
+        await asyncio.to_thread(connection._thread.join, 2.0)
         raise StorageError(f"cannot open database {target.describe()}: {exc}") from exc
     conn.row_factory = _dict_row  # type: ignore[assignment]  # aiosqlite types it as a class
     try:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.app import App, build_app, start_app, stop_app
-from bot.config import load_settings
+from bot.config import BotMode, load_settings
 from bot.logs import Redactor
 from storage import Role, Shop, Storage
 from tests.fakes.pixlpark import FakePixlpark, FakeShop
@@ -96,7 +96,8 @@ async def start_harness(tmp: Path, **overrides: Any) -> Harness:
     redactor.add(BOT_TOKEN)
     app = await build_app(settings, redactor)
     await start_app(app, polling_timeout=1)
-    await tg.wait_for("getMe")
+    if settings.bot_mode is BotMode.POLLING:  # webhook mode is set up once start_app returns
+        await tg.wait_for("getMe")
     return Harness(tg, pp, app, tmp)
 
 

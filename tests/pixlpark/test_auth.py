@@ -117,13 +117,21 @@ async def test_renewal_outage_keeps_the_still_valid_token(
 async def test_short_real_lifetime_is_refreshed(
     make_client: ClientFactory, shop: FakeShop, fake: FakePixlpark
 ) -> None:
+    # One manual clock for the fake and the client: the lifetime is real (the fake's
+    # `Expires`), but a slow machine cannot stretch it past the refresh window.
+    clock = ManualClock()
+    fake.clock = clock
     fake.token_lifetime = 0.4
-    client = make_client()  # default 60 s margin is capped at half the lifetime
+    client = make_client(clock=clock)  # default 60 s margin is capped at half the lifetime
     await client.get_order("2336327")
-    await asyncio.sleep(0.25)
+    clock.advance(0.15)  # before the margin: the token is reused
+    await client.get_order("2336327")
+    assert fake.count("/oauth/refreshtoken") == 0
+    clock.advance(0.1)  # 0.25 s: inside the 0.2 s margin, before expiry
     await client.get_order("2336327")
     assert fake.count("/oauth/refreshtoken") == 1
     assert fake.count("/oauth/accesstoken") == 1
+    assert fake.count("/orders/2336327") == 3  # no 401, no retry
 
 
 async def test_401_triggers_exactly_one_relogin(client: PixlparkClient, fake: FakePixlpark) -> None:
