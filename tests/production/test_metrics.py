@@ -58,7 +58,7 @@ async def test_metrics_after_traffic(webhook_harness: Harness) -> None:
     # a failed Telegram call, a Pixlpark 500, a delivery retried after a 5xx
     with pytest.raises(TelegramBadRequest):
         await h.app.bot.get_chat(987654321)
-    h.pp.fail_next("/orders/2336321", 500, times=5)
+    h.pp.fail_next("/orders/2336321", 500, times=1)
     await ask(h, owner, owner.id, "/order 2336321")
     h.tg.fail_next("sendMessage", 502, chat_id=owner.id)
     await h.storage.outbox.enqueue(

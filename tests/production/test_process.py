@@ -121,6 +121,26 @@ async def _run_bot(bot: BotProcess, *args: str, **env: str) -> tuple[int, list[s
     return proc.returncode, lines, err.decode(), time.monotonic() - started
 
 
+async def _terminate_while_starting(bot: BotProcess) -> tuple[int, str]:
+    """SIGTERM half a second after the start, before the bot is up: (code, stderr)."""
+    environment = bot.env()
+    environment["DATABASE_URL"] = f"sqlite:///{bot.tmp / 'early.sqlite3'}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=bot.tmp,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await asyncio.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode is not None
+    return proc.returncode, err.decode()
+
+
 async def test_start_up_failures_are_one_line(tmp_path: Path) -> None:
     async with BotProcess.launch(tmp_path, poll_interval=0) as bot:
         (tmp_path / "a-file").write_text("not a directory")
@@ -137,7 +157,10 @@ async def test_start_up_failures_are_one_line(tmp_path: Path) -> None:
                     HTTP_PORT=str(busy_port),
                     DATABASE_URL=f"sqlite:///{tmp_path / 'port.sqlite3'}",
                 ),
+                _terminate_while_starting(bot),
             )
+    early_code, early_err = results.pop()
+    assert early_code == 0 and "Traceback" not in early_err, early_err
     expected = [
         r"error: Telegram rejected BOT_TOKEN \(401 Unauthorized\)",
         r"error: cannot open the database .*a file is in the way",
