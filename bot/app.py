@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -182,19 +182,17 @@ async def stop_app(app: App, *, timeout: float | None = None) -> None:
         return max(0.0, deadline - loop.time() - reserve)
 
     log.info("shutting down", extra={"timeout": budget})
-    try:
-        await _stop_updates(app, left)
-        if app.runner is not None:
-            await asyncio.wait_for(app.runner.cleanup(), left(CLOSE_RESERVE / 2) or 0.1)
-            app.runner = None
-        drains = [wait_tasks(set(app.dp._handle_update_tasks), left(), "telegram updates")]
-        if app.telegram_webhook is not None:
-            drains.append(app.telegram_webhook.drain(left()))
-        if app.sender is not None:
-            drains.append(app.sender.drain(timeout=left()))
-        await asyncio.gather(*drains)
-    except Exception:  # never let a failed step skip the closing below
-        log.exception("shutdown step failed")
+    await _step("stop updates", _stop_updates(app, left))
+    if app.runner is not None:
+        # stops listening, then waits (bounded by the runner) for requests in progress
+        await _step("stop http", asyncio.wait_for(app.runner.cleanup(), left() or 0.1))
+        app.runner = None
+    drains = [wait_tasks(set(app.dp._handle_update_tasks), left(), "telegram updates")]
+    if app.telegram_webhook is not None:
+        drains.append(app.telegram_webhook.drain(left()))
+    if app.sender is not None:
+        drains.append(app.sender.drain(timeout=left()))
+    await _step("drain", asyncio.gather(*drains))
     for task in app.tasks:
         task.cancel()
     if app.tasks:
@@ -206,6 +204,16 @@ async def stop_app(app: App, *, timeout: float | None = None) -> None:
         except Exception as exc:
             log.warning("close failed", extra={"what": close.__qualname__, "error": repr(exc)})
     log.info("stopped")
+
+
+async def _step(what: str, step: Awaitable[object]) -> None:
+    """Run one shutdown step; a failure is logged and never skips the closing."""
+    try:
+        await step
+    except TimeoutError:
+        log.warning("shutdown step cut off at the time limit", extra={"step": what})
+    except Exception as exc:
+        log.error("shutdown step failed", extra={"step": what, "error": repr(exc)})
 
 
 async def _stop_updates(app: App, left: Callable[..., float]) -> None:
