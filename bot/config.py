@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     webhook_body_timeout: float = Field(default=10.0, gt=0)
     telegram_webhook_secret: SecretStr | None = None
     alert_fetch_timeout: float = Field(default=5.0, gt=0)
+    alert_fetch_cooldown: float = Field(default=15.0, gt=0)
     inbox_lease: float = Field(default=30.0, gt=0)
     processor_concurrency: int = Field(default=8, gt=0)
     recheck_delay: float = Field(default=60.0, ge=0)

@@ -183,6 +183,30 @@ class InboxRepository(Repository):
             (to_db(retry_at), clip_error(error), event_id),
         )
 
+    async def postpone(self, event_id: int, until: datetime, reason: str) -> None:
+        """Not handled now and not a failure: due again at ``until``; the claim's attempt
+        is not counted."""
+        await self._db.execute(
+            "UPDATE inbox SET not_before = ?, last_error = ?, leased_until = NULL, "
+            "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END WHERE id = ?",
+            (to_db(until), clip_error(reason), event_id),
+        )
+
+    async def wake(self, shop_id: int, reasons: Collection[str]) -> int:
+        """Make the shop's waiting events whose last error is one of ``reasons`` due now.
+
+        Returns how many. For events held back until something came back (Pixlpark).
+        """
+        if not reasons:
+            return 0
+        stamp = to_db(self._clock())
+        return await self._db.execute(
+            "UPDATE inbox SET not_before = ? "
+            "WHERE shop_id = ? AND processed_at IS NULL AND not_before > ? "
+            f"AND last_error IN ({placeholders(len(reasons))})",
+            (stamp, shop_id, stamp, *[clip_error(reason) for reason in reasons]),
+        )
+
     async def release(self, event_ids: Collection[int]) -> int:
         """End the leases of claimed events without counting a failure (e.g. at shutdown)."""
         if not event_ids:

@@ -48,7 +48,12 @@ def loud(params: dict[str, Any]) -> bool:
 
 async def test_event_kinds_routing_cards_and_outage(tmp_path: Path) -> None:
     async with BotProcess.launch(
-        tmp_path, poll_interval=0, recheck_delay=0.3, alert_fetch_timeout=1.0, **FAST_SENDER
+        tmp_path,
+        poll_interval=0,
+        recheck_delay=0.3,
+        alert_fetch_timeout=1.0,
+        alert_fetch_cooldown=0.5,
+        **FAST_SENDER,
     ) as bot:
         fake = bot.pixlpark_shop()
         other_fake = bot.pixlpark_shop("pub-2", "priv-2")

@@ -189,3 +189,34 @@ async def test_release_all_frees_leases_left_by_a_dead_worker(storage: Storage, 
     again = await storage.inbox.claim(limit=10)
     assert [e.id for e in again] == [claimed[1].id, claimed[1].id + 1]
     assert again[0].attempts == 2  # the killed worker's attempt stays counted
+
+
+async def test_postpone_does_not_count_and_wake_makes_due(
+    storage: Storage, shop: Shop, clock: FakeClock
+) -> None:
+    other = await storage.shops.create("pub-other", "priv-other", title="Other", site_id=2)
+    held = [
+        (await storage.inbox.add(shop.id, "recheck", "A", "{}", f"p{i}"))[0].id for i in range(3)
+    ]
+    foreign = (await storage.inbox.add(other.id, "recheck", "B", "{}", "p-other"))[0].id
+    await storage.inbox.claim(limit=10)
+    later = clock.now + timedelta(minutes=5)
+    await storage.inbox.postpone(held[0], later, "held")
+    await storage.inbox.postpone(held[1], later, "held")
+    await storage.inbox.mark_failed(held[2], "boom", retry_at=later)  # another reason
+    await storage.inbox.postpone(foreign, later, "held")  # another shop
+    assert await storage.inbox.claim(limit=10) == []  # nothing due
+    postponed = await storage.inbox.get(held[0])
+    assert postponed is not None
+    assert postponed.attempts == 0 and postponed.last_error == "held"
+    assert postponed.not_before == later
+
+    assert await storage.inbox.wake(shop.id, ["held", "other"]) == 2
+    assert await storage.inbox.wake(shop.id, []) == 0
+    woken = await storage.inbox.claim(limit=10)
+    assert [e.id for e in woken] == held[:2] and all(e.attempts == 1 for e in woken)
+    assert await storage.inbox.wake(shop.id, ["held"]) == 0  # leased, but not waiting
+    for event in woken:
+        await storage.inbox.mark_processed(event.id)
+    clock.advance(minutes=5)
+    assert sorted(e.id for e in await storage.inbox.claim(limit=10)) == [held[2], foreign]
