@@ -738,6 +738,12 @@ class FakeTelegram:
         """Updates not yet confirmed (getUpdates) or delivered (webhook)."""
         return list(self._updates)
 
+    def drop_pending_updates(self) -> int:
+        """Forget updates nobody fetched yet (as if the bot had been offline for days)."""
+        dropped = len(self._updates)
+        self._updates.clear()
+        return dropped
+
     # ------------------------------------------------------------------ users and chats
 
     def user(
