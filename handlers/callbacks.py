@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram.filters import Filter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import Chat, InlineKeyboardMarkup, Message, TelegramObject, User
+from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -121,3 +121,21 @@ async def choose_shop(
 def find_shop(shops: list[ShopAccess], shop_id: int) -> ShopAccess | None:
     """The shop with this id among those the user may act on here (a button's target)."""
     return next((a for a in shops if a.shop.id == shop_id), None)
+
+
+class PickedShop(Filter):
+    """The shop a button points at (`callback_data.shop_id`) among the `shops` injected by
+    `ButtonAccess` (so list it after that filter), under a message the bot can still edit.
+
+    Injects `access: ShopAccess` and `message: Message`. When the shop is no longer one the
+    user may act on here, or the message is gone, the button is stale: the press falls
+    through to the fallback router, which answers "this button has expired".
+    """
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: Any, shops: list[ShopAccess], **_: Any
+    ) -> dict[str, Any] | bool:
+        access = find_shop(shops, callback_data.shop_id)
+        if access is None or not isinstance(query.message, Message):
+            return False
+        return {"access": access, "message": query.message}

@@ -15,8 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess, is_group_admin
-from handlers.callbacks import ButtonAccess, PickCb, choose_shop, find_shop
-from handlers.fallback import answer_expired
+from handlers.callbacks import ButtonAccess, PickCb, PickedShop, choose_shop
 from handlers.i18n import pick_language
 from handlers.members import shop_title
 from handlers.text import esc
@@ -181,20 +180,14 @@ def make_groups_router() -> Router:
             reply_markup=add_to_group_markup(link),
         )
 
-    @router.callback_query(PickCb.filter(F.cmd == "link"), ButtonAccess(Access.MANAGER))
+    @router.callback_query(
+        PickCb.filter(F.cmd == "link"), ButtonAccess(Access.MANAGER), PickedShop()
+    )
     async def link_picked(
-        query: CallbackQuery,
-        callback_data: PickCb,
-        shops: list[ShopAccess],
-        db: Storage,
-        bot: Bot,
+        query: CallbackQuery, access: ShopAccess, message: Message, db: Storage, bot: Bot
     ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        if access is None or not isinstance(query.message, Message):
-            await answer_expired(query)
-            return
         await query.answer()
-        await send_group_link(query.message, bot, db, access, query.from_user.id)
+        await send_group_link(message, bot, db, access, query.from_user.id)
 
     @router.message(Command("unlink"), private)
     async def unlink_in_private(message: Message) -> None:
@@ -216,19 +209,13 @@ def make_groups_router() -> Router:
         assert message.from_user is not None
         await unlink_group(message, bot, db, access, message.from_user.id)
 
-    @router.callback_query(PickCb.filter(F.cmd == "unlink"), ButtonAccess(Access.GROUP_MEMBER))
+    @router.callback_query(
+        PickCb.filter(F.cmd == "unlink"), ButtonAccess(Access.GROUP_MEMBER), PickedShop()
+    )
     async def unlink_picked(
-        query: CallbackQuery,
-        callback_data: PickCb,
-        shops: list[ShopAccess],
-        db: Storage,
-        bot: Bot,
+        query: CallbackQuery, access: ShopAccess, message: Message, db: Storage, bot: Bot
     ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        if access is None or not isinstance(query.message, Message):
-            await answer_expired(query)
-            return
-        await unlink_group(query.message, bot, db, access, query.from_user.id)
+        await unlink_group(message, bot, db, access, query.from_user.id)
         await query.answer()
 
     @router.my_chat_member(F.chat.type.in_(GROUP_TYPES))

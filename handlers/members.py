@@ -16,7 +16,7 @@ from aiogram.utils.i18n.context import get_i18n
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess
-from handlers.callbacks import ButtonAccess, InviteCb, PickCb, StaffCb, choose_shop, find_shop
+from handlers.callbacks import ButtonAccess, InviteCb, PickCb, PickedShop, StaffCb, choose_shop
 from handlers.fallback import answer_expired
 from handlers.text import esc
 from storage import CodeKind, Member, Role, Shop, Storage
@@ -219,16 +219,12 @@ def make_members_router() -> Router:
         )
         await message.answer(invite_text(shop, role, link))
 
-    @router.callback_query(PickCb.filter(F.cmd == "invite"), ButtonAccess(Access.OWNER))
-    async def invite_picked(
-        query: CallbackQuery, callback_data: PickCb, shops: list[ShopAccess]
-    ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        if access is None or not isinstance(query.message, Message):
-            await answer_expired(query)
-            return
+    @router.callback_query(
+        PickCb.filter(F.cmd == "invite"), ButtonAccess(Access.OWNER), PickedShop()
+    )
+    async def invite_picked(query: CallbackQuery, access: ShopAccess, message: Message) -> None:
         await query.answer()
-        await query.message.edit_text(
+        await message.edit_text(
             _(
                 "Which role should the colleague get in <b>{shop}</b>? "
                 "A manager may change order status and comment; a viewer only looks."
@@ -237,19 +233,18 @@ def make_members_router() -> Router:
         )
 
     @router.callback_query(
-        InviteCb.filter(F.role.in_({r.value for r in INVITE_ROLES})), ButtonAccess(Access.OWNER)
+        InviteCb.filter(F.role.in_({r.value for r in INVITE_ROLES})),
+        ButtonAccess(Access.OWNER),
+        PickedShop(),
     )
     async def invite_role(
         query: CallbackQuery,
         callback_data: InviteCb,
-        shops: list[ShopAccess],
+        access: ShopAccess,
+        message: Message,
         db: Storage,
         bot: Bot,
     ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        if access is None or not isinstance(query.message, Message):
-            await answer_expired(query)
-            return
         role = Role(callback_data.role)
         link = await invite_link(bot, db, access.shop.id, query.from_user.id, role)
         await db.audit.record(
@@ -259,7 +254,7 @@ def make_members_router() -> Router:
             details={"role": role.value},
         )
         await query.answer()
-        await query.message.edit_text(invite_text(access.shop, role, link))
+        await message.edit_text(invite_text(access.shop, role, link))
 
     @router.message(Command("staff"), ~private)
     async def staff_in_group(message: Message) -> None:
@@ -279,42 +274,32 @@ def make_members_router() -> Router:
         text, markup = await staff_view(bot, db, access.shop)
         await message.answer(text, reply_markup=markup)
 
-    @router.callback_query(PickCb.filter(F.cmd == "staff"), ButtonAccess(Access.OWNER))
+    @router.callback_query(
+        PickCb.filter(F.cmd == "staff"), ButtonAccess(Access.OWNER), PickedShop()
+    )
     async def staff_picked(
-        query: CallbackQuery,
-        callback_data: PickCb,
-        shops: list[ShopAccess],
-        db: Storage,
-        bot: Bot,
+        query: CallbackQuery, access: ShopAccess, message: Message, db: Storage, bot: Bot
     ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        if access is None or not isinstance(query.message, Message):
-            await answer_expired(query)
-            return
         await query.answer()
         text, markup = await staff_view(bot, db, access.shop)
-        await query.message.edit_text(text, reply_markup=markup)
+        await message.edit_text(text, reply_markup=markup)
 
     @router.callback_query(
         StaffCb.filter(F.action.in_({"manager", "viewer", "rm", "noop"})),
         ButtonAccess(Access.OWNER),
+        PickedShop(),
     )
     async def staff_change(
         query: CallbackQuery,
         callback_data: StaffCb,
-        shops: list[ShopAccess],
+        access: ShopAccess,
+        message: Message,
         db: Storage,
         bot: Bot,
     ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
         target = callback_data.user_id
-        current = None if access is None else await db.members.get_role(access.shop.id, target)
-        if (
-            access is None
-            or current is None
-            or current is Role.OWNER
-            or not isinstance(query.message, Message)
-        ):
+        current = await db.members.get_role(access.shop.id, target)
+        if current is None or current is Role.OWNER:
             await answer_expired(query)
             return
         shop = access.shop
@@ -337,6 +322,6 @@ def make_members_router() -> Router:
         )
         await query.answer(note)
         text, markup = await staff_view(bot, db, shop)
-        await query.message.edit_text(text, reply_markup=markup)
+        await message.edit_text(text, reply_markup=markup)
 
     return router

@@ -10,7 +10,15 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess
 from handlers.alert_settings import open_alert_settings
-from handlers.callbacks import ButtonAccess, DisconnectCb, PickCb, ShopCb, choose_shop, find_shop
+from handlers.callbacks import (
+    ButtonAccess,
+    DisconnectCb,
+    PickCb,
+    PickedShop,
+    ShopCb,
+    choose_shop,
+    find_shop,
+)
 from handlers.clients import ShopClients
 from handlers.config import HandlerConfig
 from handlers.fallback import answer_expired
@@ -119,20 +127,17 @@ def make_shops_router() -> Router:
     @router.callback_query(
         ShopCb.filter(F.action.in_({"alerts", "hooks", "group", "disc", "unlink"})),
         ButtonAccess(Access.GROUP_MEMBER),
+        PickedShop(),
     )
     async def shop_button(
         query: CallbackQuery,
         callback_data: ShopCb,
-        shops: list[ShopAccess],
+        access: ShopAccess,
+        message: Message,
         db: Storage,
         bot: Bot,
         config: HandlerConfig,
     ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        message = query.message
-        if access is None or not isinstance(message, Message):
-            await answer_expired(query)
-            return
         action = callback_data.action
         is_private = message.chat.type == "private"
         if action == "alerts":
@@ -174,38 +179,30 @@ def make_shops_router() -> Router:
         if access is not None:
             await message.answer(confirm_text(access), reply_markup=confirm_markup(access.shop.id))
 
-    @router.callback_query(PickCb.filter(F.cmd == "disconnect"), ButtonAccess(Access.OWNER))
-    async def disconnect_picked(
-        query: CallbackQuery, callback_data: PickCb, shops: list[ShopAccess]
-    ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        if access is None or not isinstance(query.message, Message):
-            await answer_expired(query)
-            return
+    @router.callback_query(
+        PickCb.filter(F.cmd == "disconnect"), ButtonAccess(Access.OWNER), PickedShop()
+    )
+    async def disconnect_picked(query: CallbackQuery, access: ShopAccess, message: Message) -> None:
         await query.answer()
-        await query.message.edit_text(
-            confirm_text(access), reply_markup=confirm_markup(access.shop.id)
-        )
+        await message.edit_text(confirm_text(access), reply_markup=confirm_markup(access.shop.id))
 
     @router.callback_query(
         DisconnectCb.filter(F.action.in_({"yes", "no"})),
         F.message.chat.type == "private",
         ButtonAccess(Access.OWNER),
+        PickedShop(),
     )
     async def disconnect_confirmed(
         query: CallbackQuery,
         callback_data: DisconnectCb,
-        shops: list[ShopAccess],
+        access: ShopAccess,
+        message: Message,
         db: Storage,
         clients: ShopClients,
     ) -> None:
-        access = find_shop(shops, callback_data.shop_id)
-        if access is None or not isinstance(query.message, Message):
-            await answer_expired(query)
-            return
         if callback_data.action == "no":
             await query.answer()
-            await query.message.edit_text(_("Nothing changed."))
+            await message.edit_text(_("Nothing changed."))
             return
         shop = access.shop
         chats = await db.links.for_shop(shop.id, active_chats_only=False)
@@ -218,7 +215,7 @@ def make_shops_router() -> Router:
             details={"links": len(chats)},
         )
         await query.answer()
-        await query.message.edit_text(
+        await message.edit_text(
             _(
                 "<b>{shop}</b> is disconnected: keys and {count} chat link(s) removed. "
                 "Remember to remove the webhooks in Pixlpark."
