@@ -178,8 +178,8 @@ def make_members_router() -> Router:
     ) -> None:
         await message.answer(await join_by_code(db, bot, i18n, message, command.args or ""))
 
-    @router.message(Command("invite"), ~private)
-    async def invite_in_group(message: Message) -> None:
+    @router.message(Command("invite", "staff"), ~private)
+    async def private_only(message: Message) -> None:
         raise AccessDenied("private_only")
 
     @router.message(Command("invite"), private, NeedAccess(Access.OWNER))
@@ -255,10 +255,6 @@ def make_members_router() -> Router:
         )
         await query.answer()
         await message.edit_text(invite_text(access.shop, role, link))
-
-    @router.message(Command("staff"), ~private)
-    async def staff_in_group(message: Message) -> None:
-        raise AccessDenied("private_only")
 
     @router.message(Command("staff"), private, NeedAccess(Access.OWNER))
     async def staff(

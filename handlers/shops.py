@@ -169,8 +169,8 @@ def make_shops_router() -> Router:
         else:
             await answer_expired(query)
 
-    @router.message(Command("disconnect"), ~private)
-    async def disconnect_in_group(message: Message) -> None:
+    @router.message(Command("disconnect", "rename"), ~private)
+    async def private_only(message: Message) -> None:
         raise AccessDenied("private_only")
 
     @router.message(Command("disconnect"), private, NeedAccess(Access.OWNER))
@@ -221,10 +221,6 @@ def make_shops_router() -> Router:
                 "Remember to remove the webhooks in Pixlpark."
             ).format(shop=esc(access.name), count=len(chats))
         )
-
-    @router.message(Command("rename"), ~private)
-    async def rename_in_group(message: Message) -> None:
-        raise AccessDenied("private_only")
 
     @router.message(Command("rename"), private, NeedAccess(Access.OWNER))
     async def rename(
