@@ -51,7 +51,16 @@ MENU = (
     ("find", __("Find by e-mail, phone or name")),
 )
 
-SIMPLE_COMMANDS = ("status", "orders", "today", "find", "customer", "discounts", "shipping")
+SIMPLE_COMMANDS = (
+    "order",
+    "status",
+    "orders",
+    "today",
+    "find",
+    "customer",
+    "discounts",
+    "shipping",
+)
 
 
 def add_menu_commands() -> None:

@@ -20,12 +20,19 @@ from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+)
 from aiogram.utils.i18n import gettext as _
 
-from handlers.access import Access, ShopAccess, resolve_access
+from handlers.access import Access, AccessDenied, ShopAccess, resolve_access
 from handlers.cache import OrderCache
 from handlers.clients import ShopClients
+from handlers.errors import denial_text
 from handlers.lookups.callbacks import ShopPick
 from handlers.text import esc, split_message
 from pixlpark import (
@@ -293,6 +300,25 @@ async def linked_shop(
 def expired() -> str:
     """The answer to a button that is no longer valid here."""
     return _("This button has expired.")
+
+
+async def button_shop(
+    query: CallbackQuery, db: Storage, shop_id: int, level: Access = Access.GROUP_MEMBER
+) -> tuple[Message, ShopAccess] | None:
+    """The message and the shop of a button, re-checked for this chat and user; None once
+    the press is answered (expired, or a missing role)."""
+    message = query.message
+    if not isinstance(message, Message):
+        await query.answer(expired(), show_alert=True)
+        return None
+    sa = await linked_shop(db, message, query.from_user.id, shop_id, Access.GROUP_MEMBER)
+    if sa is None:
+        await query.answer(expired(), show_alert=True)
+        return None
+    if sa.level < level:
+        await query.answer(denial_text(AccessDenied("role", level)), show_alert=True)
+        return None
+    return message, sa
 
 
 # --- orders with a short cache ---------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command, CommandObject, Filter, StateFilter
+from aiogram.filters import Command, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import (
@@ -30,12 +30,12 @@ from aiogram.utils.i18n import gettext as _
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess
 from handlers.cache import OrderCache
 from handlers.clients import ShopClients
-from handlers.errors import denial_text
 from handlers.lookups.callbacks import OrderAction, StatusFlow
 from handlers.lookups.common import (
     ORDER_NUMBER,
     LookupCtx,
     Reply,
+    button_shop,
     command,
     expired,
     fetch_card_data,
@@ -239,44 +239,14 @@ def _ctx(
     return LookupCtx(message=message, user_id=user_id, db=db, clients=clients, cache=cache)
 
 
-async def _button_shop(
-    query: CallbackQuery, db: Storage, shop_id: int, level: Access
-) -> tuple[Message, ShopAccess] | None:
-    """The card message and the shop of a button, re-checked for this chat and user."""
-    message = query.message
-    if not isinstance(message, Message):
-        await query.answer(expired(), show_alert=True)
-        return None
-    sa = await linked_shop(db, message, query.from_user.id, shop_id, Access.GROUP_MEMBER)
-    if sa is None:
-        await query.answer(expired(), show_alert=True)
-        return None
-    if sa.level < level:
-        await query.answer(denial_text(AccessDenied("role", level)), show_alert=True)
-        return None
-    return message, sa
-
-
 def _lang() -> str:
     return current_lang()
 
 
 def make_order_router() -> Router:
-    """The /order command, the bare number, and the card's buttons and flows."""
+    """The bare number, and the card's buttons and flows (/order itself is one of the
+    lookups router's commands)."""
     router = Router(name="lookups.order")
-
-    @router.message(Command("order"), NeedAccess(Access.GROUP_MEMBER))
-    async def on_order(
-        message: Message,
-        command: CommandObject,
-        shops: list[ShopAccess],
-        db: Storage,
-        clients: ShopClients,
-        cache: OrderCache,
-    ) -> None:
-        assert message.from_user is not None
-        ctx = _ctx(message, message.from_user.id, db, clients, cache)
-        await run_or_ask(ctx, shops, "order", command.args or "")
 
     @router.message(
         F.chat.type == "private",
@@ -305,7 +275,7 @@ def make_order_router() -> Router:
         state: FSMContext,
     ) -> None:
         level = Access.MANAGER if callback_data.a == "m" else Access.GROUP_MEMBER
-        found = await _button_shop(query, db, callback_data.s, level)
+        found = await button_shop(query, db, callback_data.s, level)
         if found is None:
             return
         message, sa = found
@@ -343,7 +313,7 @@ def make_order_router() -> Router:
         clients: ShopClients,
         cache: OrderCache,
     ) -> None:
-        found = await _button_shop(query, db, callback_data.s, Access.MANAGER)
+        found = await button_shop(query, db, callback_data.s, Access.MANAGER)
         if found is None:
             return
         message, sa = found

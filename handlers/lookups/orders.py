@@ -11,19 +11,19 @@ import math
 from collections.abc import Sequence
 
 from aiogram import Router
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from handlers.access import Access, ShopAccess
+from handlers.access import ShopAccess
 from handlers.cache import OrderCache
 from handlers.clients import ShopClients
 from handlers.lookups.callbacks import ListPage
 from handlers.lookups.common import (
     LookupCtx,
     Reply,
+    button_shop,
     command,
     expired,
-    linked_shop,
     safe_edit,
     within_deadline,
 )
@@ -225,21 +225,13 @@ def make_orders_router() -> Router:
         clients: ShopClients,
         cache: OrderCache,
     ) -> None:
-        message = query.message
-        if not isinstance(message, Message):
-            await query.answer(expired(), show_alert=True)
+        found = await button_shop(query, db, callback_data.s)
+        if found is None:
             return
-        sa = await linked_shop(
-            db, message, query.from_user.id, callback_data.s, Access.GROUP_MEMBER
-        )
+        message, sa = found
         page = callback_data.p
         code = callback_data.f
-        if (
-            sa is None
-            or page < 0
-            or page > 10_000
-            or (code != "-" and filter_statuses(code) is None)
-        ):
+        if page < 0 or page > 10_000 or (code != "-" and filter_statuses(code) is None):
             await query.answer(expired(), show_alert=True)
             return
         ctx = LookupCtx(
