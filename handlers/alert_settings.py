@@ -51,7 +51,7 @@ from handlers.access import (
     resolve_access,
 )
 from handlers.alert_kinds import ALL_KINDS, AlertKind
-from handlers.callbacks import ButtonAccess, find_shop
+from handlers.callbacks import ButtonAccess, PickedShop, find_shop
 from handlers.fallback import answer_expired, expired_text
 from handlers.order_view import current_lang, fmt_money
 from handlers.text import esc
@@ -764,14 +764,16 @@ def make_alert_settings_router() -> Router:
             await set_zone(db, access, zone, message.from_user.id, message.chat.id)
         )
 
-    @router.callback_query(TzCb.filter(), ButtonAccess(Access.OWNER))
+    @router.callback_query(TzCb.filter(), ButtonAccess(Access.OWNER), PickedShop(field="s"))
     async def timezone_picked(
-        query: CallbackQuery, callback_data: TzCb, shops: list[ShopAccess], db: Storage
+        query: CallbackQuery,
+        callback_data: TzCb,
+        access: ShopAccess,
+        message: Message,
+        db: Storage,
     ) -> None:
-        access = find_shop(shops, callback_data.s)
         zone = resolve_zone(callback_data.z) if callback_data.z else None
-        message = query.message
-        if access is None or not isinstance(message, Message) or (callback_data.z and not zone):
+        if callback_data.z and not zone:
             await answer_expired(query)
             return
         await query.answer()

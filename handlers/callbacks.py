@@ -124,18 +124,22 @@ def find_shop(shops: list[ShopAccess], shop_id: int) -> ShopAccess | None:
 
 
 class PickedShop(Filter):
-    """The shop a button points at (`callback_data.shop_id`) among the `shops` injected by
-    `ButtonAccess` (so list it after that filter), under a message the bot can still edit.
+    """The shop a button points at (the `field` of its callback data, `shop_id` by default)
+    among the `shops` injected by `ButtonAccess` (so list it after that filter), under a
+    message the bot can still edit.
 
     Injects `access: ShopAccess` and `message: Message`. When the shop is no longer one the
     user may act on here, or the message is gone, the button is stale: the press falls
     through to the fallback router, which answers "this button has expired".
     """
 
+    def __init__(self, field: str = "shop_id") -> None:
+        self.field = field
+
     async def __call__(
         self, query: CallbackQuery, callback_data: Any, shops: list[ShopAccess], **_: Any
     ) -> dict[str, Any] | bool:
-        access = find_shop(shops, callback_data.shop_id)
+        access = find_shop(shops, getattr(callback_data, self.field))
         if access is None or not isinstance(query.message, Message):
             return False
         return {"access": access, "message": query.message}
