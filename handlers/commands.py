@@ -2,7 +2,7 @@
 
 Scopes: private chats, all group chats, and group admins (who also see the settings
 commands). Each command's description is an English msgid translated from the `.po` files.
-Features add their commands to `COMMANDS`.
+Every feature's menu entries are listed in `COMMANDS`.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def _cmd(command: str, description: str, *scopes: str) -> MenuCommand:
     return MenuCommand(command, description, frozenset(scopes))
 
 
-COMMANDS: list[MenuCommand] = [
+COMMANDS: tuple[MenuCommand, ...] = (
     _cmd("start", __("What the bot does"), PRIVATE),
     _cmd("connect", __("Connect a shop with its API keys"), PRIVATE),
     _cmd("shops", __("Shops linked to this chat"), PRIVATE, GROUP, ADMIN),
@@ -60,9 +60,15 @@ COMMANDS: list[MenuCommand] = [
     _cmd("alerts", __("Alert settings"), PRIVATE, ADMIN),
     _cmd("timezone", __("Shop time zone"), PRIVATE, ADMIN),
     _cmd("lang", __("Language"), PRIVATE, ADMIN),
+    _cmd("order", __("Order card by number"), PRIVATE, GROUP, ADMIN),
+    _cmd("status", __("Order status in one line"), PRIVATE, GROUP, ADMIN),
+    _cmd("orders", __("Newest orders"), PRIVATE, GROUP, ADMIN),
+    _cmd("today", __("Today's orders"), PRIVATE, GROUP, ADMIN),
+    _cmd("find", __("Find by e-mail, phone or name"), PRIVATE, GROUP, ADMIN),
+    _cmd("health", __("Delivery and connection health"), PRIVATE),
     _cmd("help", __("Help"), PRIVATE, GROUP, ADMIN),
-]
-"""Every menu command, in menu order; other features may append theirs."""
+)
+"""Every menu command, in menu order."""
 
 
 def menu(scope: str, lang: str, i18n: I18n) -> list[BotCommand]:

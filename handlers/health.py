@@ -16,37 +16,14 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.pipeline.sender import DeliveryStatus
 from handlers.access import Access, NeedAccess, ShopAccess
+from handlers.delivery_status import DeliveryStatus
 from storage import Role, Shop, Storage
 from storage.timeutil import utcnow
 
 DEAD_SHOWN = 3
 ERRORS_SHOWN = 3
 DEAD_COUNTED = 100
-
-
-def __(msgid: str) -> str:
-    """Marks a menu description for translation (translated by handlers/commands.py)."""
-    return msgid
-
-
-def add_menu_command() -> None:
-    """Show /health in the private-chat menu, once (the menu module is optional)."""
-    try:
-        from handlers import commands
-    except ImportError:
-        return
-    if any(c.command == "health" for c in commands.COMMANDS):
-        return
-    entry = commands.MenuCommand(
-        "health", __("Delivery and connection health"), frozenset({commands.PRIVATE})
-    )
-    at = next((i for i, c in enumerate(commands.COMMANDS) if c.command == "help"), None)
-    if at is None:
-        commands.COMMANDS.append(entry)
-    else:
-        commands.COMMANDS.insert(at, entry)
 
 
 def _ago(moment: datetime, now: datetime) -> str:
@@ -172,7 +149,6 @@ async def health_text(
 
 def make_health_router() -> Router:
     """Build the /health router (owners only)."""
-    add_menu_command()
     router = Router(name="health")
 
     @router.message(Command("health"), NeedAccess(Access.OWNER))

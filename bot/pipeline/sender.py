@@ -43,7 +43,6 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aiogram import Bot
@@ -65,6 +64,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Settings
 from bot.pipeline.limits import RateLimiter
 from bot.pipeline.signals import Signals
+from handlers.delivery_status import DeliveryError, DeliveryStatus
 from storage import OutboxKind, OutboxMessage, Role, Storage
 from storage.timeutil import utcnow
 
@@ -79,39 +79,6 @@ OUTAGE_AFTER = 2
 """Consecutive 5xx/network failures after which the whole sender pauses."""
 RECOVER_EVERY = 50
 """Clean sends after which a lowered global pace is raised one step."""
-
-
-@dataclass(frozen=True)
-class DeliveryError:
-    """A failed delivery attempt, kept in memory for /health."""
-
-    at: datetime
-    chat_id: int
-    row_id: int
-    kind: str
-    error: str
-    outcome: str
-    """``retry``, ``wait`` (flood control) or ``dead``."""
-
-
-@dataclass
-class DeliveryStatus:
-    """What the sender has done since start, for /health and the logs."""
-
-    started_at: datetime = field(default_factory=utcnow)
-    sent: int = 0
-    retried: int = 0
-    throttled: int = 0
-    dead: int = 0
-    superseded: int = 0
-    """Claimed card rows skipped because a newer update of the same card was queued."""
-    last_sent_at: datetime | None = None
-    errors: deque[DeliveryError] = field(default_factory=lambda: deque(maxlen=200))
-
-    def errors_for(self, chat_ids: set[int], limit: int = 5) -> list[DeliveryError]:
-        """The most recent errors in these chats, newest first."""
-        found = [e for e in reversed(self.errors) if e.chat_id in chat_ids]
-        return found[:limit]
 
 
 class _Failed(Exception):

@@ -24,6 +24,7 @@ from handlers.lookups.callbacks import ShopPick
 from handlers.lookups.common import (
     COMMANDS,
     LookupCtx,
+    LookupState,
     execute,
     expired,
     linked_shop,
@@ -37,20 +38,6 @@ from handlers.lookups.orders import make_orders_router
 from handlers.lookups.throttling import ThrottlingMiddleware
 from storage import Storage
 
-
-def __(msgid: str) -> str:
-    """Marks a menu description for translation (translated by handlers/commands.py)."""
-    return msgid
-
-
-MENU = (
-    ("order", __("Order card by number")),
-    ("status", __("Order status in one line")),
-    ("orders", __("Newest orders")),
-    ("today", __("Today's orders")),
-    ("find", __("Find by e-mail, phone or name")),
-)
-
 SIMPLE_COMMANDS = (
     "order",
     "status",
@@ -63,29 +50,10 @@ SIMPLE_COMMANDS = (
 )
 
 
-def add_menu_commands() -> None:
-    """Append the lookups to the command menus (private chats and groups), once."""
-    try:
-        from handlers import commands
-    except ImportError:  # the menu module is optional for this feature
-        return
-    known = {c.command for c in commands.COMMANDS}
-    scopes = frozenset({commands.PRIVATE, commands.GROUP, commands.ADMIN})
-    at = next((i for i, c in enumerate(commands.COMMANDS) if c.command == "help"), None)
-    for name, description in MENU:
-        if name not in known:
-            entry = commands.MenuCommand(name, description, scopes)
-            if at is None:
-                commands.COMMANDS.append(entry)
-            else:
-                commands.COMMANDS.insert(at, entry)
-                at += 1
-
-
 def make_lookups_router(throttle_interval: float = 3.0) -> Router:
     """Build the lookup routers; a new instance on each call."""
-    add_menu_commands()
     router = Router(name="lookups")
+    memory = LookupState()
     router.message.middleware(ThrottlingMiddleware(interval=throttle_interval))
 
     @router.message(Command("help"), SoftAccess(Access.GROUP_MEMBER))
@@ -102,7 +70,7 @@ def make_lookups_router(throttle_interval: float = 3.0) -> Router:
         cache: OrderCache,
     ) -> None:
         assert message.from_user is not None
-        ctx = LookupCtx(message, message.from_user.id, db, clients, cache)
+        ctx = LookupCtx(message, message.from_user.id, db, clients, cache, memory)
         await run_or_ask(ctx, shops, command.command.lower(), command.args or "")
 
     @router.callback_query(ShopPick.filter())
@@ -120,15 +88,15 @@ def make_lookups_router(throttle_interval: float = 3.0) -> Router:
         sa = await linked_shop(
             db, message, query.from_user.id, callback_data.s, Access.GROUP_MEMBER
         )
-        pending = take_pending(callback_data.t, message.chat.id, query.from_user.id)
+        pending = take_pending(memory, callback_data.t, message.chat.id, query.from_user.id)
         if sa is None or pending is None or pending.name not in COMMANDS:
             await query.answer(expired(), show_alert=True)
             return
         await query.answer()
         await safe_edit(message.edit_reply_markup(reply_markup=None))
-        ctx = LookupCtx(message, query.from_user.id, db, clients, cache)
+        ctx = LookupCtx(message, query.from_user.id, db, clients, cache, memory)
         await execute(ctx, sa, pending.name, pending.args)
 
-    router.include_router(make_order_router())
-    router.include_router(make_orders_router())
+    router.include_router(make_order_router(memory))
+    router.include_router(make_orders_router(memory))
     return router

@@ -15,7 +15,7 @@ import re
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiogram import Bot
@@ -66,6 +66,28 @@ class Reply(Exception):
 
 
 @dataclass
+class _Pending:
+    chat_id: int
+    user_id: int
+    name: str
+    args: str
+    created: float
+
+
+@dataclass
+class LookupState:
+    """What the lookups remember between updates; one per router, never module-wide.
+
+    Kept in memory on purpose: a restart only loses pending shop choices (the user asks
+    again), de-duplicated API calls in flight and the staff e-mails used as comment author.
+    """
+
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    inflight: dict[tuple[int, str, str], asyncio.Task[Any]] = field(default_factory=dict)
+    staff_emails: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+@dataclass
 class LookupCtx:
     """Everything a lookup needs: where to answer, who asks, and the shared services."""
 
@@ -75,6 +97,7 @@ class LookupCtx:
     db: Storage
     clients: ShopClients
     cache: OrderCache
+    memory: LookupState
 
     @property
     def bot(self) -> Bot:
@@ -228,38 +251,28 @@ def split_shop(shops: list[ShopAccess], args: str) -> tuple[ShopAccess | None, s
     return None, args
 
 
-@dataclass
-class _Pending:
-    chat_id: int
-    user_id: int
-    name: str
-    args: str
-    created: float
-
-
-_PENDING: dict[str, _Pending] = {}
 _PENDING_TTL = 600.0
 
 
-def remember_pending(chat_id: int, user_id: int, name: str, args: str) -> str:
+def remember_pending(state: LookupState, chat_id: int, user_id: int, name: str, args: str) -> str:
     """Keep a command waiting for the shop choice; returns its token."""
     now = time.monotonic()
-    for token in [t for t, p in _PENDING.items() if now - p.created > _PENDING_TTL]:
-        del _PENDING[token]
+    for token in [t for t, p in state.pending.items() if now - p.created > _PENDING_TTL]:
+        del state.pending[token]
     token = secrets.token_urlsafe(6)
-    _PENDING[token] = _Pending(chat_id, user_id, name, args, now)
+    state.pending[token] = _Pending(chat_id, user_id, name, args, now)
     return token
 
 
-def take_pending(token: str, chat_id: int, user_id: int) -> _Pending | None:
+def take_pending(state: LookupState, token: str, chat_id: int, user_id: int) -> _Pending | None:
     """The waiting command of this user in this chat, once."""
-    pending = _PENDING.get(token)
+    pending = state.pending.get(token)
     if pending is None or pending.chat_id != chat_id or pending.user_id != user_id:
         return None
     if time.monotonic() - pending.created > _PENDING_TTL:
-        del _PENDING[token]
+        del state.pending[token]
         return None
-    del _PENDING[token]
+    del state.pending[token]
     return pending
 
 
@@ -281,7 +294,7 @@ async def run_or_ask(ctx: LookupCtx, shops: list[ShopAccess], name: str, args: s
     if chosen is not None:
         await execute(ctx, chosen, name, rest)
         return
-    token = remember_pending(ctx.chat_id, ctx.user_id, name, args)
+    token = remember_pending(ctx.memory, ctx.chat_id, ctx.user_id, name, args)
     await ctx.answer(
         _("Several shops are linked here. Which one?"), reply_markup=shop_buttons(shops, token)
     )
@@ -323,22 +336,22 @@ async def button_shop(
 
 # --- orders with a short cache ---------------------------------------------
 
-_INFLIGHT: dict[tuple[int, str, str], asyncio.Task[Any]] = {}
 
-
-async def _shared(key: tuple[int, str, str], make: Callable[[], Awaitable[T]]) -> T:
+async def _shared(
+    state: LookupState, key: tuple[int, str, str], make: Callable[[], Awaitable[T]]
+) -> T:
     """One API call for concurrent identical lookups (shielded from a caller's deadline)."""
-    task = _INFLIGHT.get(key)
+    task = state.inflight.get(key)
     if task is None or task.done():
 
         async def call() -> T:
             try:
                 return await make()
             finally:
-                _INFLIGHT.pop(key, None)
+                state.inflight.pop(key, None)
 
         task = asyncio.ensure_future(call())
-        _INFLIGHT[key] = task
+        state.inflight[key] = task
     result: T = await asyncio.shield(task)
     return result
 
@@ -354,7 +367,9 @@ async def fetch_order(
     if isinstance(cached, Order):
         return cached
     client = ctx.client(sa)
-    order = await _shared((shop_id, order_id, "order"), lambda: client.get_order(order_id))
+    order = await _shared(
+        ctx.memory, (shop_id, order_id, "order"), lambda: client.get_order(order_id)
+    )
     ctx.cache.put(shop_id, order_id, order, "order")
     return order
 
@@ -368,7 +383,7 @@ async def fetch_items(ctx: LookupCtx, sa: ShopAccess, order_id: str) -> list[Ord
     client = ctx.client(sa)
     try:
         items = await _shared(
-            (shop_id, order_id, "items"), lambda: client.get_order_items(order_id)
+            ctx.memory, (shop_id, order_id, "items"), lambda: client.get_order_items(order_id)
         )
     except (NotFound, NotSupported):
         return None

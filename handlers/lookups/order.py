@@ -34,6 +34,7 @@ from handlers.lookups.callbacks import OrderAction, StatusFlow
 from handlers.lookups.common import (
     ORDER_NUMBER,
     LookupCtx,
+    LookupState,
     Reply,
     button_shop,
     command,
@@ -58,7 +59,6 @@ from storage import Storage
 log = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_STAFF_EMAILS: dict[tuple[int, int], str] = {}
 COMMENT_LIMIT = 2000
 
 
@@ -234,16 +234,21 @@ class SoftAccess(Filter):
 
 
 def _ctx(
-    message: Message, user_id: int, db: Storage, clients: ShopClients, cache: OrderCache
+    message: Message,
+    user_id: int,
+    db: Storage,
+    clients: ShopClients,
+    cache: OrderCache,
+    memory: LookupState,
 ) -> LookupCtx:
-    return LookupCtx(message=message, user_id=user_id, db=db, clients=clients, cache=cache)
+    return LookupCtx(message, user_id, db, clients, cache, memory)
 
 
 def _lang() -> str:
     return current_lang()
 
 
-def make_order_router() -> Router:
+def make_order_router(memory: LookupState) -> Router:
     """The bare number, and the card's buttons and flows (/order itself is one of the
     lookups router's commands)."""
     router = Router(name="lookups.order")
@@ -262,7 +267,7 @@ def make_order_router() -> Router:
         cache: OrderCache,
     ) -> None:
         assert message.from_user is not None and message.text is not None
-        ctx = _ctx(message, message.from_user.id, db, clients, cache)
+        ctx = _ctx(message, message.from_user.id, db, clients, cache, memory)
         await run_or_ask(ctx, shops, "order", message.text)
 
     @router.callback_query(OrderAction.filter())
@@ -279,7 +284,7 @@ def make_order_router() -> Router:
         if found is None:
             return
         message, sa = found
-        ctx = _ctx(message, query.from_user.id, db, clients, cache)
+        ctx = _ctx(message, query.from_user.id, db, clients, cache, memory)
         order_id = callback_data.o
         try:
             async with within_deadline(ctx):
@@ -317,7 +322,7 @@ def make_order_router() -> Router:
         if found is None:
             return
         message, sa = found
-        ctx = _ctx(message, query.from_user.id, db, clients, cache)
+        ctx = _ctx(message, query.from_user.id, db, clients, cache, memory)
         cb = callback_data
         if cb.st >= len(SETTABLE_STATUSES) or cb.st < -2:
             await query.answer(expired(), show_alert=True)
@@ -363,7 +368,7 @@ def make_order_router() -> Router:
             )
             return
         data = await state.get_data()
-        _STAFF_EMAILS[(int(data["shop_id"]), message.from_user.id)] = email
+        memory.staff_emails[(int(data["shop_id"]), message.from_user.id)] = email
         await state.set_state(CommentFlow.text)
         await message.answer(
             esc(
@@ -388,11 +393,11 @@ def make_order_router() -> Router:
         await state.clear()
         shop_id, order_id = int(data["shop_id"]), str(data["order_id"])
         sa = await linked_shop(db, message, message.from_user.id, shop_id, Access.MANAGER)
-        email = _STAFF_EMAILS.get((shop_id, message.from_user.id))
+        email = memory.staff_emails.get((shop_id, message.from_user.id))
         if sa is None or email is None:
             await message.answer(expired())
             return
-        ctx = _ctx(message, message.from_user.id, db, clients, cache)
+        ctx = _ctx(message, message.from_user.id, db, clients, cache, memory)
         text = message.text.strip()[:COMMENT_LIMIT]
         try:
             async with within_deadline(ctx):
@@ -422,7 +427,7 @@ async def start_comment(ctx: LookupCtx, state: FSMContext, sa: ShopAccess, order
     """Ask for the staff e-mail (first time) or straight for the comment text."""
     number = order_number(order)
     await state.set_data({"shop_id": sa.shop.id, "order_id": order.id, "number": number})
-    if (sa.shop.id, ctx.user_id) in _STAFF_EMAILS:
+    if (sa.shop.id, ctx.user_id) in ctx.memory.staff_emails:
         await state.set_state(CommentFlow.text)
         text = _("Send the comment for order {number} (or /cancel).").format(number=number)
     else:

@@ -20,6 +20,7 @@ from handlers.clients import ShopClients
 from handlers.lookups.callbacks import ListPage
 from handlers.lookups.common import (
     LookupCtx,
+    LookupState,
     Reply,
     button_shop,
     command,
@@ -213,7 +214,7 @@ async def run_orders(ctx: LookupCtx, sa: ShopAccess, args: str) -> None:
     await ctx.answer(text, reply_markup=markup)
 
 
-def make_orders_router() -> Router:
+def make_orders_router(memory: LookupState) -> Router:
     """The page and filter buttons of /orders (they edit the same message)."""
     router = Router(name="lookups.orders")
 
@@ -235,7 +236,12 @@ def make_orders_router() -> Router:
             await query.answer(expired(), show_alert=True)
             return
         ctx = LookupCtx(
-            message=message, user_id=query.from_user.id, db=db, clients=clients, cache=cache
+            message=message,
+            user_id=query.from_user.id,
+            db=db,
+            clients=clients,
+            cache=cache,
+            memory=memory,
         )
         try:
             async with within_deadline(ctx):
