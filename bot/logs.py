@@ -51,17 +51,20 @@ class Redactor:
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._known: re.Pattern[str] | None = None
 
     def add(self, *secrets: str | None) -> None:
         """Register values that must never be printed (keys, tokens)."""
-        for secret in secrets:
-            if secret and len(secret) >= 6:
-                self._secrets.add(secret)
+        fresh = {s for s in secrets if s and len(s) >= 6} - self._secrets
+        if fresh:
+            self._secrets |= fresh
+            # One alternation, longest first, so a secret containing another wins.
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._known = re.compile("|".join(re.escape(s) for s in ordered))
 
     def __call__(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
-                text = text.replace(secret, "<redacted>")
+        if self._known is not None:
+            text = self._known.sub("<redacted>", text)
         for pattern, replacement in _PATTERNS:
             text = pattern.sub(replacement, text)
         return text
