@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import httpx
 from aiogram import Bot, Dispatcher
@@ -20,6 +21,7 @@ from bot.config import BotMode, Settings
 from bot.instrument import TelegramMetricsMiddleware, instrumented_http_client
 from bot.logs import Redactor
 from bot.metrics import Metrics
+from bot.pipeline.housekeeping import Housekeeper
 from bot.pipeline.poller import Poller
 from bot.pipeline.processor import Processor
 from bot.pipeline.sender import Sender
@@ -137,6 +139,8 @@ async def start_app(app: App, *, polling_timeout: int = 10) -> None:
     app.tasks.append(asyncio.create_task(Processor(app).run(), name="inbox-processor"))
     if settings.poll_interval > 0:
         app.tasks.append(asyncio.create_task(Poller(app).run(), name="poller"))
+    housekeeper = Housekeeper(app.storage, retention=timedelta(days=settings.retention_days))
+    app.tasks.append(asyncio.create_task(housekeeper.run(), name="housekeeping"))
     await set_bot_commands(app.bot, settings.default_language)
     if app.sender is not None:
         app.tasks.append(asyncio.create_task(app.sender.run(), name="outbox-sender"))

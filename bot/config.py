@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     recheck_delay: float = Field(default=60.0, ge=0)
     poll_max_pages: int = Field(default=5, gt=0)
     webhook_hint_after: float = Field(default=3600.0, ge=0)
+    retention_days: float = Field(default=14.0, gt=0)
     shutdown_timeout: float = Field(default=10.0, gt=0, le=300)
 
     @field_validator("log_level", mode="before")
