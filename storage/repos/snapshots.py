@@ -110,29 +110,6 @@ class SnapshotRepository(Repository):
                 date_modified, comments_count, total, data,
             )  # fmt: skip
 
-    async def swap(
-        self,
-        shop_id: int,
-        order_id: str,
-        *,
-        status: str | None = None,
-        payment_status: str | None = None,
-        render_status: str | None = None,
-        date_modified: datetime | None = None,
-        comments_count: int | None = None,
-        total: Decimal | None = None,
-        data: str = "{}",
-    ) -> tuple[OrderSnapshot | None, OrderSnapshot]:
-        """Like :meth:`upsert`, also returning the previous snapshot, read in the same
-        transaction (so two workers never both see the same "previous")."""
-        async with self._db.transaction() as tx:
-            previous = await tx.fetchone(_SELECT, (shop_id, order_id))
-            current = await self._write(
-                tx, shop_id, order_id, status, payment_status, render_status,
-                date_modified, comments_count, total, data,
-            )  # fmt: skip
-        return (None if previous is None else snapshot_from_row(previous)), current
-
     async def count(self, shop_id: int) -> int:
         """How many orders of the shop have a snapshot."""
         row = await self._db.fetchone(

@@ -37,11 +37,3 @@ async def test_upsert_get_count(storage: Storage, shop: Shop, clock: FakeClock) 
     await storage.snapshots.upsert(shop.id, "A-2")
     assert await storage.snapshots.count(shop.id) == 2
     assert await storage.snapshots.count(404) == 0
-
-
-async def test_swap_returns_previous(storage: Storage, shop: Shop) -> None:
-    previous, current = await storage.snapshots.swap(shop.id, "A-1", status="new")
-    assert previous is None and current.status == "new"
-    previous, current = await storage.snapshots.swap(shop.id, "A-1", status="paid")
-    assert previous is not None and previous.status == "new"
-    assert current.status == "paid"
