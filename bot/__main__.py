@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from types import FrameType
 
-
-def _stop_early(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM before the bot installs its own handlers: stop like on Ctrl+C (exit 0)."""
-    raise KeyboardInterrupt
-
+from bot.stopping import exit_on_signals
 
 if __name__ == "__main__":
-    signal.signal(signal.SIGTERM, _stop_early)
-    try:
-        from bot.cli import main
-    except KeyboardInterrupt:
-        sys.exit(0)
+    exit_on_signals()  # before the slow imports: a SIGTERM during them ends the process at once
+    from bot.cli import main
+
     sys.exit(main(sys.argv[1:]))

@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
 from bot.config import BotMode, ConfigError, Settings, load_settings
 from bot.logs import Redactor, setup_logging
+from bot.stopping import Stopped, default_signals, unless_stopped, watch_signals
 from storage import StorageError
 
 log = logging.getLogger("bot")
@@ -22,7 +23,10 @@ class StartupError(Exception):
 
 
 def main(argv: list[str]) -> int:
-    """Parse the command line and run the chosen command; returns the exit code."""
+    """Parse the command line and run the chosen command; returns the exit code.
+
+    ``run`` ends with code 0 on SIGTERM or SIGINT, also during start-up.
+    """
     parser = argparse.ArgumentParser(prog="python -m bot")
     parser.add_argument("command", nargs="?", default="run", choices=["run", "migrate", "check"])
     args = parser.parse_args(argv)
@@ -36,21 +40,25 @@ def main(argv: list[str]) -> int:
     if settings.secret_key is not None:
         redactor.add(settings.secret_key.get_secret_value())
     setup_logging(settings.log_level, settings.log_format, redactor)
-    commands = {"run": _run, "migrate": _migrate, "check": _check}
     try:
-        return asyncio.run(commands[args.command](settings, redactor))
+        if args.command == "run":
+            return asyncio.run(_run(settings, redactor))
+        command = _migrate if args.command == "migrate" else _check
+        default_signals()  # a one-shot command: a signal simply ends it
+        return asyncio.run(command(settings, redactor))
     except StartupError as exc:
         print(redactor(f"error: {exc}"))
         return 1
-    except KeyboardInterrupt:
+    except (Stopped, KeyboardInterrupt):
         return 0
 
 
 async def _run(settings: Settings, redactor: Redactor) -> int:
+    stop = watch_signals(asyncio.get_running_loop())
     from bot.app import WebhookSetupError, build_app, run_app
 
     try:
-        app = await build_app(settings, redactor)
+        app = await build_app(settings, redactor)  # local work only: not worth interrupting
     except StorageError as exc:
         raise StartupError(f"cannot open the database ({_db_place(settings)}): {exc}") from None
     except OSError as exc:
@@ -58,14 +66,14 @@ async def _run(settings: Settings, redactor: Redactor) -> int:
             f"cannot open the database ({_db_place(settings)}): {exc.strerror or exc}"
         ) from None
     try:
-        await _check_token(app.bot)
-    except StartupError:
+        await unless_stopped(stop, _check_token(app.bot))
+    except (StartupError, Stopped):
         await app.bot.session.close()
         await app.http.aclose()
         await app.storage.close()
         raise
     try:
-        await run_app(app)  # closes everything itself, also when the start fails
+        await run_app(app, stop)  # closes everything itself, also when the start fails
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise StartupError(
