@@ -58,6 +58,8 @@ async def unless_stopped(stop: asyncio.Event, step: Awaitable[T]) -> T:
     import contextlib
 
     if stop.is_set():
+        if asyncio.iscoroutine(step):
+            step.close()  # never started: no "was never awaited" warning
         raise Stopped
     task = asyncio.ensure_future(step)
     waiter = asyncio.ensure_future(stop.wait())
