@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.config import load_settings
 from bot.telegram_webhook import webhook_address
@@ -157,6 +158,7 @@ async def _signal_during_start_up(
     return code, stderr.read_text(), time.monotonic() - signalled, database
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 async def test_a_signal_during_start_up_ends_it_at_once(tmp_path: Path) -> None:
     async with BotProcess.launch(tmp_path, poll_interval=0) as bot:
         bot.tg.set_delay("getMe", 30)  # start-up hangs on Telegram until the signal
