@@ -25,7 +25,6 @@ from bot.pipeline.poller import Poller
 from bot.pipeline.processor import Processor
 from bot.pipeline.sender import Sender
 from bot.pipeline.signals import Signals
-from bot.stopping import watch_signals
 from bot.telegram import make_bot
 from bot.telegram_webhook import TelegramWebhook, WebhookAddress, wait_tasks, webhook_address
 from bot.web import make_web_app
@@ -237,13 +236,11 @@ async def _stop_updates(app: App, left: Callable[..., float]) -> None:
     app.polling = None
 
 
-async def run_app(app: App, stop: asyncio.Event | None = None) -> None:
-    """Serve until ``stop`` is set (by default: SIGTERM or SIGINT), then shut down in order.
+async def run_app(app: App, stop: asyncio.Event) -> None:
+    """Serve until ``stop`` is set (see ``bot.stopping``), then shut down in order.
 
     Shuts down also after a failed start, and at once if ``stop`` is set during start-up.
     """
-    if stop is None:
-        stop = watch_signals(asyncio.get_running_loop())
     try:
         await start_app(app)
         log.info("bot running", extra={"mode": app.settings.bot_mode.value})
