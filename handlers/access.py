@@ -47,7 +47,7 @@ class ShopAccess:
     @property
     def name(self) -> str:
         """A display name for the shop."""
-        return self.shop.title or f"#{self.shop.id}"
+        return self.shop.display_name
 
 
 class AccessDenied(Exception):

@@ -28,7 +28,7 @@ from handlers.clients import ShopClients
 from handlers.config import HandlerConfig
 from handlers.fallback import answer_expired
 from handlers.groups import add_to_group_markup, group_link
-from handlers.members import invite_link, remember_language, shop_title
+from handlers.members import invite_link, remember_language
 from handlers.text import esc
 from pixlpark import ApiNotActivated, AuthError, PixlparkError, ServiceUnavailable
 from storage import Role, Shop, Storage
@@ -110,7 +110,7 @@ def connected_text(shop: Shop, urls: dict[str, str], invite: str, renewed: bool)
         _("✅ Keys of <b>{shop}</b> updated; existing links are kept.")
         if renewed
         else _("✅ Shop <b>{shop}</b> is connected.")
-    ).format(shop=esc(shop_title(shop)))
+    ).format(shop=esc(shop.display_name))
     hooks = "\n".join(f"{esc(event)}: <code>{esc(url)}</code>" for event, url in urls.items())
     return "\n\n".join(
         [

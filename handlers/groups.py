@@ -17,7 +17,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from handlers.access import Access, AccessDenied, NeedAccess, ShopAccess, is_group_admin
 from handlers.callbacks import ButtonAccess, PickCb, PickedShop, choose_shop
 from handlers.i18n import pick_language
-from handlers.members import shop_title
 from handlers.text import esc
 from storage import CodeKind, Role, Shop, Storage
 
@@ -95,11 +94,11 @@ async def link_group(message: Message, db: Storage, i18n: I18n, code_text: str) 
         return _(
             "This topic is now linked to <b>{shop}</b>: order alerts will come here. "
             "Everyone in the group can look orders up (customer contacts are masked)."
-        ).format(shop=esc(shop_title(shop)))
+        ).format(shop=esc(shop.display_name))
     return _(
         "This group is now linked to <b>{shop}</b>: order alerts will come here. "
         "Everyone in the group can look orders up (customer contacts are masked)."
-    ).format(shop=esc(shop_title(shop)))
+    ).format(shop=esc(shop.display_name))
 
 
 async def notify_owners(
@@ -121,7 +120,7 @@ async def notify_owners(
                     text = _(
                         "I am back in the group “{chat}”; alerts of <b>{shop}</b> go there again."
                     )
-                text = text.format(chat=esc(chat_title), shop=esc(shop_title(shop)))
+                text = text.format(chat=esc(chat_title), shop=esc(shop.display_name))
             try:
                 await bot.send_message(member.user_id, text)
             except TelegramAPIError as exc:
@@ -241,7 +240,7 @@ def make_groups_router() -> Router:
             await bot.send_message(
                 chat.id,
                 _("Thanks for adding me back. Alerts of {shops} resume here.").format(
-                    shops=", ".join(f"<b>{esc(shop_title(s))}</b>" for s in shops)
+                    shops=", ".join(f"<b>{esc(s.display_name)}</b>" for s in shops)
                 ),
             )
 

@@ -49,16 +49,27 @@ async def invite_link(bot: Bot, db: Storage, shop_id: int, user_id: int, role: R
     return f"https://t.me/{me.username}?start={code.code}"
 
 
-def shop_title(shop: Shop) -> str:
-    """A display name for a shop (unescaped)."""
-    return shop.title or f"#{shop.id}"
-
-
 def invite_text(shop: Shop, role: Role, link: str) -> str:
     return _(
         "Invite link for <b>{shop}</b> with the {role} role. Send it to your colleague; "
         "it works once, within 48 hours:\n{link}"
-    ).format(shop=esc(shop_title(shop)), role=esc(role_name(role)), link=esc(link))
+    ).format(shop=esc(shop.display_name), role=esc(role_name(role)), link=esc(link))
+
+
+async def create_invite(bot: Bot, db: Storage, shop: Shop, user_id: int, role: Role) -> str:
+    """A new invite for ``role``, recorded in the audit log; returns the text showing it."""
+    link = await invite_link(bot, db, shop.id, user_id, role)
+    await db.audit.record(
+        "invite_created", user_id=user_id, shop_id=shop.id, details={"role": role.value}
+    )
+    return invite_text(shop, role, link)
+
+
+def role_question(shop: Shop) -> str:
+    return _(
+        "Which role should the colleague get in <b>{shop}</b>? "
+        "A manager may change order status and comment; a viewer only looks."
+    ).format(shop=esc(shop.display_name))
 
 
 def role_buttons(shop_id: int) -> InlineKeyboardMarkup:
@@ -86,7 +97,7 @@ async def member_name(bot: Bot, user_id: int) -> str:
 async def staff_view(bot: Bot, db: Storage, shop: Shop) -> tuple[str, InlineKeyboardMarkup]:
     """The member list of a shop with buttons to change roles (not for owners)."""
     members: list[Member] = await db.members.list(shop.id)
-    lines = [_("Members of <b>{shop}</b>:").format(shop=esc(shop_title(shop)))]
+    lines = [_("Members of <b>{shop}</b>:").format(shop=esc(shop.display_name))]
     builder = InlineKeyboardBuilder()
     sizes: list[int] = []
     for member in members:
@@ -149,7 +160,7 @@ async def join_by_code(db: Storage, bot: Bot, i18n: I18n, message: Message, code
     return _(
         "Welcome! You are now a {role} of <b>{shop}</b>. Send /shops to see it, "
         "/help for what I can do."
-    ).format(role=esc(role_name(role)), shop=esc(shop_title(shop)))
+    ).format(role=esc(role_name(role)), shop=esc(shop.display_name))
 
 
 async def notify_inviter(
@@ -159,7 +170,7 @@ async def notify_inviter(
     lang = await db.users.get_language(inviter) or i18n.default_locale
     with i18n.use_locale(lang):
         text = _("{name} joined <b>{shop}</b> as {role}.").format(
-            name=esc(name), shop=esc(shop_title(shop)), role=esc(role_name(role))
+            name=esc(name), shop=esc(shop.display_name), role=esc(role_name(role))
         )
     try:
         await bot.send_message(inviter, text)
@@ -203,21 +214,10 @@ def make_members_router() -> Router:
         message: Message, bot: Bot, db: Storage, shop: Shop, role: Role | None
     ) -> None:
         if role is None:
-            await message.answer(
-                _(
-                    "Which role should the colleague get in <b>{shop}</b>? "
-                    "A manager may change order status and comment; a viewer only looks."
-                ).format(shop=esc(shop_title(shop))),
-                reply_markup=role_buttons(shop.id),
-            )
+            await message.answer(role_question(shop), reply_markup=role_buttons(shop.id))
             return
         assert message.chat is not None
-        user_id = message.chat.id
-        link = await invite_link(bot, db, shop.id, user_id, role)
-        await db.audit.record(
-            "invite_created", user_id=user_id, shop_id=shop.id, details={"role": role.value}
-        )
-        await message.answer(invite_text(shop, role, link))
+        await message.answer(await create_invite(bot, db, shop, message.chat.id, role))
 
     @router.callback_query(
         PickCb.filter(F.cmd == "invite"), ButtonAccess(Access.OWNER), PickedShop()
@@ -225,11 +225,7 @@ def make_members_router() -> Router:
     async def invite_picked(query: CallbackQuery, access: ShopAccess, message: Message) -> None:
         await query.answer()
         await message.edit_text(
-            _(
-                "Which role should the colleague get in <b>{shop}</b>? "
-                "A manager may change order status and comment; a viewer only looks."
-            ).format(shop=esc(access.name)),
-            reply_markup=role_buttons(access.shop.id),
+            role_question(access.shop), reply_markup=role_buttons(access.shop.id)
         )
 
     @router.callback_query(
@@ -246,15 +242,9 @@ def make_members_router() -> Router:
         bot: Bot,
     ) -> None:
         role = Role(callback_data.role)
-        link = await invite_link(bot, db, access.shop.id, query.from_user.id, role)
-        await db.audit.record(
-            "invite_created",
-            user_id=query.from_user.id,
-            shop_id=access.shop.id,
-            details={"role": role.value},
-        )
+        text = await create_invite(bot, db, access.shop, query.from_user.id, role)
         await query.answer()
-        await message.edit_text(invite_text(access.shop, role, link))
+        await message.edit_text(text)
 
     @router.message(Command("staff"), private, NeedAccess(Access.OWNER))
     async def staff(

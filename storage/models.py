@@ -94,6 +94,11 @@ class Shop:
     baseline_done: bool
     last_webhook_hint_at: datetime | None
 
+    @property
+    def display_name(self) -> str:
+        """The shop's title, or ``#id`` until it has one (unescaped)."""
+        return self.title or f"#{self.id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Chat:

@@ -409,7 +409,7 @@ class Sender:
                 continue
             for member in await self.storage.members.list(shop.id):
                 if member.role is Role.OWNER and member.user_id != chat_id:
-                    shops.setdefault(member.user_id, []).append(shop.title or f"#{shop.id}")
+                    shops.setdefault(member.user_id, []).append(shop.display_name)
         if not shops:
             return
         if chat is not None and chat.title:
