@@ -17,9 +17,10 @@ import pytest
 from bot.app import App, build_app, start_app, stop_app
 from bot.config import BotMode, load_settings
 from bot.logs import Redactor
-from storage import Role, Shop, Storage
+from storage import Shop, Storage
 from tests.fakes.pixlpark import FakePixlpark, FakeShop
 from tests.fakes.telegram import FakeTelegram
+from tests.seeding import seed_linked_shop
 
 BOT_TOKEN = "123456:TEST-token"
 SECRET_KEY = "test-secret-key-for-the-harness"
@@ -62,13 +63,9 @@ class Harness:
         site_id: int | None = 1164,
     ) -> Shop:
         """A linked shop straight in the database: owner role, owner's private chat linked."""
-        shop = await self.storage.shops.create(
-            public_key, private_key, title=title, site_id=site_id, linked_by=owner_id
+        return await seed_linked_shop(
+            self.storage, owner_id, public_key, private_key, title=title, site_id=site_id
         )
-        await self.storage.members.set_role(shop.id, owner_id, Role.OWNER)
-        await self.storage.chats.upsert(owner_id, "private", None)
-        await self.storage.links.link(owner_id, shop.id, created_by=owner_id)
-        return shop
 
 
 async def start_harness(tmp: Path, **overrides: Any) -> Harness:

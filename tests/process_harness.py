@@ -19,25 +19,57 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
 import aiohttp
 
-from storage import Role, Shop, Storage, open_storage
+from storage import Shop, Storage, open_storage
 from tests.fakes.pixlpark import FakePixlpark, FakeShop
 from tests.fakes.telegram import FakeTelegram
+from tests.seeding import seed_linked_shop
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_TOKEN = "123456:TEST-token"
 SECRET_KEY = "test-secret-key-for-the-process-harness"
+FAST_SENDER = {
+    "telegram_chat_interval": 0,
+    "telegram_group_per_minute": 10_000,
+    "telegram_rate": 1000,
+}
+"""Sender settings for tests that are not about Telegram's limits."""
+
+
+async def until(what: str, check: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Wait until ``check()`` is truthy; returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def proc_status(pid: int, name: str) -> str | None:
+    """Field ``name`` of /proc/<pid>/status (Linux), or None if the process or field is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(rf"^{re.escape(name)}:\s*(.+)$", text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
 PUBLIC_URL = "https://bot.example.test"
 
 
@@ -215,15 +247,15 @@ class BotProcess:
         """
         self.tg.user(owner_id, f"Owner {owner_id}")
         async with self.storage() as storage:
-            shop = await storage.shops.create(
-                public_key, private_key, title=title, site_id=1164, linked_by=owner_id
+            return await seed_linked_shop(
+                storage,
+                owner_id,
+                public_key,
+                private_key,
+                title=title,
+                site_id=1164,
+                language=language,
             )
-            await storage.members.set_role(shop.id, owner_id, Role.OWNER)
-            await storage.chats.upsert(owner_id, "private", None)
-            if language:
-                await storage.users.set_language(owner_id, language)
-            await storage.links.link(owner_id, shop.id, created_by=owner_id)
-        return shop
 
     async def seed_group(
         self, shop: Shop, title: str = "Staff", *, language: str | None = None, **prefs: Any

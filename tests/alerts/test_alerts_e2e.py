@@ -4,33 +4,14 @@ routing preferences, a card edited in place with loud replies, repeats, Pixlpark
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from tests.alerts.conftest import metric
-from tests.process_harness import BotProcess
+from tests.process_harness import FAST_SENDER, BotProcess, until
 
 OWNER = 1001
-FAST_SENDER = {
-    "telegram_chat_interval": 0,
-    "telegram_group_per_minute": 10_000,
-    "telegram_rate": 1000,
-}
-
-
-async def until(what: str, check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Wait until ``check()`` is truthy; returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def send_calls(bot: BotProcess, chat_id: int) -> list[dict[str, Any]]:

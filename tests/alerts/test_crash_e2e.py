@@ -11,9 +11,8 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.alerts.test_alerts_e2e import FAST_SENDER
 from tests.fakes.pixlpark_data import webhook_body
-from tests.process_harness import BotProcess
+from tests.process_harness import FAST_SENDER, BotProcess
 
 OWNER = 1001
 EVENTS = 200

@@ -7,8 +7,7 @@ import asyncio
 from pathlib import Path
 
 from tests.alerts.conftest import metric
-from tests.alerts.test_alerts_e2e import until
-from tests.process_harness import BotProcess
+from tests.process_harness import BotProcess, until
 
 OWNER = 1001
 

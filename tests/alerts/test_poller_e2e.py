@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.alerts.test_alerts_e2e import FAST_SENDER
-from tests.process_harness import BotProcess
+from tests.process_harness import FAST_SENDER, BotProcess
 
 OWNER = 1001
 

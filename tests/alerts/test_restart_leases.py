@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 
 from bot.webhooks import canonical_json, dedupe_key
-from tests.alerts.test_alerts_e2e import FAST_SENDER
 from tests.fakes.pixlpark_data import webhook_body
-from tests.process_harness import BotProcess
+from tests.process_harness import FAST_SENDER, BotProcess
 
 OWNER = 1001
 

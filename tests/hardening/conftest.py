@@ -4,43 +4,20 @@ half on two cores; each test's docstring says what it stands for."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from tests.fakes.pixlpark import FakeShop
 from tests.fakes.pixlpark_data import webhook_body
 from tests.fakes.telegram import FakeTelegram
-
-FAST_SENDER = {
-    "telegram_chat_interval": 0,
-    "telegram_group_per_minute": 10_000,
-    "telegram_rate": 1000,
-}
-"""Sender settings for tests that are not about Telegram's limits."""
+from tests.process_harness import proc_status
 
 
 def rss_mb(pid: int) -> float:
     """Resident memory of a process, MB (VmRSS of /proc/<pid>/status)."""
-    text = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"^VmRSS:\s+(\d+) kB", text, re.MULTILINE)
-    assert match, text
-    return int(match.group(1)) / 1024
-
-
-async def until(what: str, check: Callable[[], Any], timeout: float = 10.0) -> Any:
-    """Wait until ``check()`` is truthy; returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.05)
+    rss = proc_status(pid, "VmRSS")
+    assert rss is not None and rss.endswith(" kB"), rss
+    return int(rss.split()[0]) / 1024
 
 
 def body_of(fake: FakeShop, order_id: str) -> dict[str, Any]:

@@ -24,17 +24,8 @@ import aiohttp
 
 from bot.webhooks import canonical_json
 from tests.alerts.conftest import metric
-from tests.hardening.conftest import (
-    CARD,
-    FAST_SENDER,
-    PAID,
-    body_of,
-    matches,
-    rss_mb,
-    sent_texts,
-    until,
-)
-from tests.process_harness import BotProcess
+from tests.hardening.conftest import CARD, PAID, body_of, matches, rss_mb, sent_texts
+from tests.process_harness import FAST_SENDER, BotProcess, until
 
 OWNER = 1001
 TOTAL = 2000

@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 from tests.alerts.conftest import metric
-from tests.hardening.conftest import CARD, FAST_SENDER, PAID, matches, sent_texts, until
-from tests.process_harness import BotProcess
+from tests.hardening.conftest import CARD, PAID, matches, sent_texts
+from tests.process_harness import FAST_SENDER, BotProcess, until
 
 OWNER = 1001
 DOWN_503 = 6.0

@@ -23,8 +23,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from tests.hardening.conftest import FAST_SENDER, until
-from tests.process_harness import BOT_TOKEN, PUBLIC_URL, SECRET_KEY, BotProcess
+from tests.process_harness import BOT_TOKEN, FAST_SENDER, PUBLIC_URL, SECRET_KEY, BotProcess, until
 
 OWNER = 1001
 STAFF = 1002

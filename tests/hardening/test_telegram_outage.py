@@ -15,8 +15,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.hardening.conftest import CARD, matches, until
-from tests.process_harness import BotProcess
+from tests.hardening.conftest import CARD, matches
+from tests.process_harness import BotProcess, until
 
 SHOPS = 30
 OUTAGE = 15.0

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,6 +22,7 @@ from handlers.lookups.today import render_today
 from handlers.order_view import render_status_line
 from handlers.text import CAPTION_LIMIT, MESSAGE_LIMIT, split_message, visible_len
 from pixlpark import Order, OrderItem, User
+from storage import Shop, ShopState
 from tests.fakes.telegram import parse_html, utf16_len
 
 # Text with HTML specials, astral characters (2 UTF-16 units), combining marks, newlines.
@@ -84,7 +84,22 @@ items = st.lists(
 
 
 def shop_access(title: str, full: bool) -> ShopAccess:
-    shop = SimpleNamespace(id=7, title=title, timezone="Asia/Tomsk")
+    shop = Shop(
+        id=7,
+        public_key="pub",
+        private_key="priv",
+        title=title,
+        site_id=None,
+        webhook_token="token",
+        state=ShopState.ACTIVE,
+        linked_by=None,
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+        timezone="Asia/Tomsk",
+        last_event_at=None,
+        last_poll_at=None,
+        baseline_done=True,
+        last_webhook_hint_at=None,
+    )
     return ShopAccess(shop, None, None, Access.OWNER, full)  # type: ignore[arg-type]
 
 

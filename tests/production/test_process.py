@@ -17,9 +17,15 @@ import pytest
 
 from bot.config import load_settings
 from bot.telegram_webhook import webhook_address
-from tests.alerts.test_alerts_e2e import FAST_SENDER
 from tests.fakes.pixlpark_data import webhook_body
-from tests.process_harness import BOT_TOKEN, SECRET_KEY, BotProcess
+from tests.process_harness import (
+    BOT_TOKEN,
+    FAST_SENDER,
+    SECRET_KEY,
+    BotProcess,
+    proc_status,
+    until,
+)
 from tests.production.conftest import metric
 
 OWNER = 1001
@@ -124,12 +130,8 @@ async def _run_bot(bot: BotProcess, *args: str, **env: str) -> tuple[int, list[s
 
 def _catches(pid: int, sig: signal.Signals) -> bool:
     """Whether process ``pid`` has a handler for ``sig`` (Linux: SigCgt in /proc)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    caught = re.search(r"^SigCgt:\s*([0-9a-f]+)$", status, re.MULTILINE)
-    return caught is not None and bool(int(caught.group(1), 16) >> (sig - 1) & 1)
+    caught = proc_status(pid, "SigCgt")
+    return caught is not None and bool(int(caught, 16) >> (sig - 1) & 1)
 
 
 async def _signal_during_start_up(
@@ -145,13 +147,15 @@ async def _signal_during_start_up(
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", cwd=bot.tmp, env=environment, stdout=err, stderr=err
         )
-    started = time.monotonic()
-    while not _catches(proc.pid, signal.SIGTERM) or (
-        when_logged is not None and when_logged not in stderr.read_text()
-    ):
-        assert proc.returncode is None, stderr.read_text()
-        assert time.monotonic() - started < 60, "the bot never got that far"
-        await asyncio.sleep(0.005)
+
+    def far_enough() -> bool:
+        return proc.returncode is not None or (
+            _catches(proc.pid, signal.SIGTERM)
+            and (when_logged is None or when_logged in stderr.read_text())
+        )
+
+    await until("the bot to get that far", far_enough, timeout=60)
+    assert proc.returncode is None, stderr.read_text()
     proc.send_signal(sig)
     signalled = time.monotonic()
     code = await asyncio.wait_for(proc.wait(), 30)
