@@ -11,7 +11,6 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.fakes.pixlpark_data import webhook_body
 from tests.process_harness import FAST_SENDER, BotProcess
 
 OWNER = 1001
@@ -34,7 +33,7 @@ async def test_sigkill_during_burst_of_200(tmp_path: Path) -> None:
         gate = asyncio.Semaphore(4)
 
         async def fire(session: aiohttp.ClientSession, order: dict) -> None:
-            body = webhook_body(order, user=fake.users.get(str(order.get("UserId"))))
+            body = fake.webhook_body(order["Id"])
             async with gate:
                 try:
                     async with session.post(url, json=body) as response:

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from bot.webhooks import canonical_json, dedupe_key
-from tests.fakes.pixlpark_data import webhook_body
 from tests.process_harness import FAST_SENDER, BotProcess
 
 OWNER = 1001
@@ -19,9 +18,7 @@ async def test_start_releases_leases_of_a_killed_run(tmp_path: Path) -> None:
         fake = bot.pixlpark_shop(samples=False)
         shop = await bot.seed_shop(OWNER)
         order = fake.add_order()
-        body = json.loads(
-            json.dumps(webhook_body(order, user=fake.users.get(str(order["UserId"]))))
-        )
+        body = json.loads(json.dumps(fake.webhook_body(order["Id"])))
         async with bot.storage() as storage:
             event, _ = await storage.inbox.add(
                 shop.id,

@@ -153,6 +153,12 @@ class FakeShop:
             added.append(sample)
         return added
 
+    def webhook_body(self, order_id: str | int) -> dict[str, Any]:
+        """The webhook DTO Pixlpark would post for the order as it is now (with its items)."""
+        order = self.orders[str(order_id)]
+        user = self.users.get(str(order.get("UserId")))
+        return webhook_body(order, user=user, items=self.items.get(str(order_id)))
+
     def update_order(self, order_id: str | int, **changes: Any) -> dict[str, Any]:
         """Change fields of an order (API keys) and bump its `DateModified`."""
         order = self.orders[str(order_id)]
@@ -377,9 +383,7 @@ class FakePixlpark:
     ) -> tuple[int, str]:
         """POST the order's webhook DTO (or `body`) as JSON to `url`; returns (status, text)."""
         if body is None:
-            order = shop.orders[str(order_id)]
-            user = shop.users.get(str(order.get("UserId")))
-            body = webhook_body(order, user=user, items=shop.items.get(str(order_id)))
+            body = shop.webhook_body(order_id)
         async with (
             aiohttp.ClientSession() as session,
             session.post(url, json=body, headers=headers or {}) as response,

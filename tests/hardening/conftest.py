@@ -5,10 +5,7 @@ half on two cores; each test's docstring says what it stands for."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from tests.fakes.pixlpark import FakeShop
-from tests.fakes.pixlpark_data import webhook_body
 from tests.fakes.telegram import FakeTelegram
 from tests.process_harness import proc_status
 
@@ -18,14 +15,6 @@ def rss_mb(pid: int) -> float:
     rss = proc_status(pid, "VmRSS")
     assert rss is not None and rss.endswith(" kB"), rss
     return int(rss.split()[0]) / 1024
-
-
-def body_of(fake: FakeShop, order_id: str) -> dict[str, Any]:
-    """The webhook body Pixlpark would post for the order as it is now."""
-    order = fake.orders[str(order_id)]
-    return webhook_body(
-        order, user=fake.users.get(str(order.get("UserId"))), items=fake.items.get(str(order_id))
-    )
 
 
 CARD = re.compile(r"🧾 (?:<b>)?\D*?(\d+)")

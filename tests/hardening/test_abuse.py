@@ -24,7 +24,7 @@ import aiohttp
 
 from bot.webhooks import canonical_json
 from tests.alerts.conftest import metric
-from tests.hardening.conftest import CARD, PAID, body_of, matches, rss_mb, sent_texts
+from tests.hardening.conftest import CARD, PAID, matches, rss_mb, sent_texts
 from tests.process_harness import FAST_SENDER, BotProcess, until
 
 OWNER = 1001
@@ -131,7 +131,7 @@ async def test_2000_abusive_requests(tmp_path: Path) -> None:
 
         def valid(event: str, order_id: str) -> Callable[[], Awaitable[None]]:
             nonlocal valid_sends
-            body = body_of(fake, order_id)
+            body = fake.webhook_body(order_id)
             distinct.add((event, canonical_json(body)))
             valid_sends += 1
             raw = json.dumps(body).encode()
@@ -170,7 +170,7 @@ async def test_2000_abusive_requests(tmp_path: Path) -> None:
         for _ in range(repeats):
             jobs.append(rng.choice(valid_jobs))
             valid_sends += 1
-        some_body = json.dumps(body_of(fake, new_orders[0])).encode()
+        some_body = json.dumps(fake.webhook_body(new_orders[0])).encode()
 
         def refused(
             kind: str, expect: int, count: int, make: Callable[[int], dict[str, object]]

@@ -17,7 +17,6 @@ import pytest
 
 from bot.config import load_settings
 from bot.telegram_webhook import webhook_address
-from tests.fakes.pixlpark_data import webhook_body
 from tests.process_harness import (
     BOT_TOKEN,
     FAST_SENDER,
@@ -60,7 +59,7 @@ async def _burst(bot: BotProcess, events: int) -> str:
     async with aiohttp.ClientSession() as session:
         for _ in range(events):
             order = fake.add_order()
-            body = webhook_body(order, user=fake.users.get(str(order.get("UserId"))))
+            body = fake.webhook_body(order["Id"])
             async with session.post(url, json=body) as response:
                 assert response.status == 200
     return url
@@ -267,7 +266,7 @@ async def test_webhook_mode_process_with_json_logs(tmp_path: Path) -> None:
             aiohttp.ClientSession() as session,
             session.post(
                 bot.webhook_url(shop, "order-created"),
-                json=webhook_body(order, user=fake.users.get(str(order.get("UserId")))),
+                json=fake.webhook_body(order["Id"]),
                 headers={"X-Request-Id": "req-from-pixlpark"},
             ) as response,
         ):
