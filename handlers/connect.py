@@ -104,6 +104,13 @@ def ask_private_text() -> str:
     return _("Now send the <b>Private Key</b>. I will delete that message right after reading it.")
 
 
+async def ask_private_key(message: Message, state: FSMContext, public_key: str) -> None:
+    """Keep the public key in the wizard's state and ask for the private one."""
+    await state.set_state(ConnectForm.private_key)
+    await state.update_data(public_key=public_key)
+    await message.answer(ask_private_text(), reply_markup=cancel_markup())
+
+
 def connected_text(shop: Shop, urls: dict[str, str], invite: str, renewed: bool) -> str:
     """The success answer: shop name, webhook URLs, invite link."""
     head = (
@@ -292,9 +299,7 @@ def make_connect_router() -> Router:
             )
             return
         if len(args) == 1 and _KEY.fullmatch(args[0]):
-            await state.set_state(ConnectForm.private_key)
-            await state.update_data(public_key=args[0])
-            await message.answer(ask_private_text(), reply_markup=cancel_markup())
+            await ask_private_key(message, state, args[0])
             return
         await state.set_state(ConnectForm.public_key)
         await message.answer(ask_public_text(), reply_markup=cancel_markup())
@@ -307,9 +312,7 @@ def make_connect_router() -> Router:
                 _("That does not look like a key. Send the Public Key, or /cancel.")
             )
             return
-        await state.update_data(public_key=text)
-        await state.set_state(ConnectForm.private_key)
-        await message.answer(ask_private_text(), reply_markup=cancel_markup())
+        await ask_private_key(message, state, text)
 
     @router.message(StateFilter(ConnectForm.private_key), private, F.text)
     async def got_private(
